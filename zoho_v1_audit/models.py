@@ -33,11 +33,11 @@ _SEVERITY_RANK = {s: 4 - i for i, s in enumerate(Severity)}
 class Category(StrEnum):
     """What kind of problem a rule reports."""
 
-    V1_TOKEN = "v1-token"
+    V1_TOKEN = "v1-token"  # noqa: S105
     V1_CREDENTIAL = "v1-credential"
     V1_ENDPOINT = "v1-endpoint"
     V1_METHOD = "v1-method"
-    OAUTH_SECRET = "oauth-secret"
+    OAUTH_SECRET = "oauth-secret"  # noqa: S105
 
 
 class Confidence(StrEnum):
@@ -146,8 +146,7 @@ class Finding:
     placement: Placement = Placement.CODE
     secret_kind: str | None = None
     v1: V1Call | None = None
-    needs_tree_context: bool = False
-    provides_context: bool = False
+    needs_context: str | None = None
     secret: str | None = field(default=None, repr=False, compare=False)
 
     @property

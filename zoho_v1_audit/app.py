@@ -1,0 +1,138 @@
+"""Use cases: load rules, run a scan, test rules. The only module that wires the parts together."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from zoho_v1_audit.errors import ExitCode, UsageError
+from zoho_v1_audit.models import Blob, ScanResult, ScanWarning, Severity, Stats
+from zoho_v1_audit.report.json import Document, to_document
+from zoho_v1_audit.ruleset import Rule, RuleSet, builtin_rules_dir, load_rules
+from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
+from zoho_v1_audit.scan.detector import detect
+from zoho_v1_audit.scan.engine import Progress, scan_files
+from zoho_v1_audit.scan.sources import TreeWalker
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """Everything a working-tree scan needs, already validated."""
+
+    paths: tuple[Path, ...] = (Path("."),)
+    excludes: tuple[str, ...] = ()
+    respect_gitignore: bool = False
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    suppressions: Suppressions = field(default_factory=Suppressions)
+
+
+def load_ruleset(extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = ()) -> RuleSet:
+    """The built-in rules plus the user's rule files, minus disabled rule ids."""
+    rules = load_rules([builtin_rules_dir(), *extra])
+    return rules.without(disabled) if disabled else rules
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def scan_tree(
+    options: ScanOptions,
+    rules: RuleSet,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan working-tree paths."""
+    for path in options.paths:
+        if not path.exists():
+            raise UsageError(f"path not found: {path}")
+    started, clock = _now(), time.perf_counter()
+    stats, warnings = Stats(), list[ScanWarning]()
+    aggregator = Aggregator(stats, options.suppressions)
+    walker = TreeWalker(
+        options.paths, excludes=options.excludes, respect_gitignore=options.respect_gitignore
+    )
+    scan_files(
+        walker,
+        rules,
+        aggregator,
+        warnings,
+        max_size=options.max_file_size,
+        jobs=options.jobs,
+        progress=progress,
+    )
+    for skip in walker.skips:
+        stats.skip(skip.reason)
+        if skip.message:
+            warnings.append(ScanWarning(skip.path, skip.message))
+    findings, secrets = aggregator.finish()
+    return ScanResult(
+        roots=[p.as_posix() for p in options.paths],
+        mode="tree",
+        started_at=started,
+        duration_s=time.perf_counter() - clock,
+        stats=stats,
+        findings=findings,
+        secrets=secrets,
+        warnings=sorted(warnings, key=lambda w: w.path),
+    )
+
+
+def scan_text(text: str, rules: RuleSet, path: str = "example.txt") -> list[str]:
+    """Rule ids reported for one text as if it were a whole tree (used by `rules test`)."""
+    aggregator = Aggregator(Stats())
+    aggregator.add(detect(Blob(path, text.encode("utf-8")), rules))
+    findings, _ = aggregator.finish()
+    return [f.rule_id for f in findings]
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleFailure:
+    """A rule example that did not behave as declared."""
+
+    rule: Rule
+    example: str
+    expected_match: bool
+    got: list[str]
+
+
+def check_rule_examples(
+    rules: RuleSet, report: Callable[[ExampleFailure], None]
+) -> tuple[int, int]:
+    """Run every rule's own examples; returns (examples run, failures)."""
+    ran = failed = 0
+    for rule in rules.rules:
+        cases = [(ex, True) for ex in rule.examples_match] + [
+            (ex, False) for ex in rule.examples_no_match
+        ]
+        for example, expected in cases:
+            ran += 1
+            got = scan_text(example, rules)
+            if (rule.id in got) != expected:
+                failed += 1
+                report(ExampleFailure(rule, example, expected, got))
+    return ran, failed
+
+
+def document(result: ScanResult, *, show_secrets: bool, owners: Path | None) -> Document:
+    """The JSON document of a result, with code owners filled in when a CODEOWNERS file is known."""
+    from zoho_v1_audit.report.owners import annotate_owners
+
+    doc = to_document(result, show_secrets=show_secrets)
+    root = Path(result.roots[0]) if len(result.roots) == 1 else Path(".")
+    annotate_owners(doc, root if root.is_dir() else root.parent, owners)
+    return doc
+
+
+def exit_code(doc: Document, threshold: Severity | None) -> ExitCode:
+    """FINDINGS when a finding is at or above the threshold (None: never)."""
+    if threshold is None:
+        return ExitCode.CLEAN
+    worst = max((Severity(f["severity"]).rank for f in doc["findings"]), default=-1)
+    return ExitCode.FINDINGS if worst >= threshold.rank else ExitCode.CLEAN

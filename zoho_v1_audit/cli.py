@@ -1,0 +1,299 @@
+"""Command line: parse options, call the app, write outputs, exit with the documented code."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from zoho_v1_audit import __version__
+from zoho_v1_audit.errors import AuditError, ExitCode, UsageError
+from zoho_v1_audit.models import Severity
+
+if TYPE_CHECKING:
+    from zoho_v1_audit.report import OutputFormat, RenderOptions
+    from zoho_v1_audit.report.json import Document
+
+app = typer.Typer(
+    name="zoho-v1-audit",
+    help="Find retired Zoho CRM API v1 calls and hard-coded authtokens, check which tokens are live, and plan the migration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+rules_app = typer.Typer(help="List and test the detection rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """`10MB`, `512k`, `1.5G` or plain bytes."""
+    m = _SIZE.fullmatch(text)
+    if m is None:
+        raise UsageError(f"not a size: {text!r} (use e.g. 10MB, 512k)")
+    unit = (m.group(2) or "").lower()[:1]
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
+def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    typer.echo(f"zoho-v1-audit: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Turn known errors and interrupts into one line on stderr and an exit code."""
+    try:
+        yield
+    except AuditError as exc:
+        _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("zoho-v1-audit: interrupted", err=True)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zoho-v1-audit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Audit code for the retired Zoho CRM API v1."""
+
+
+def _fail_on(value: str) -> Severity | None:
+    if value == "never":
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise UsageError(
+            f"--fail-on must be one of: {', '.join(s.value for s in Severity)}, never"
+        ) from None
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories to scan.", show_default=".")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Output format for stdout: text, json, sarif, md, html."
+        ),
+    ] = None,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write a report here (repeatable; the format comes from the extension).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a finding is at or above this severity (critical, high, medium, low, info, never)."
+        ),
+    ] = "low",
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
+    ] = None,
+    respect_gitignore: Annotated[
+        bool, typer.Option(help="Skip files that .gitignore files exclude.")
+    ] = False,
+    max_file_size: Annotated[str, typer.Option(help="Skip files larger than this.")] = "10MB",
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes [default: all cores]."),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option(help="Rule id to turn off (repeatable).")
+    ] = None,
+    show_secrets: Annotated[
+        bool, typer.Option(help="Include full secret values in JSON output and the terminal.")
+    ] = False,
+    verify: Annotated[
+        bool, typer.Option(help="Ask Zoho whether each hard-coded token is still live.")
+    ] = False,
+    dc: Annotated[
+        str,
+        typer.Option(
+            help="Data centre to try first when no v1 URL names one (com, eu, in, cn, au, jp)."
+        ),
+    ] = "com",
+    api_base: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Verification base URL, or DC=URL (repeatable); default: Zoho's official hosts."
+        ),
+    ] = None,
+    verify_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds per verification request.")
+    ] = 10.0,
+    verify_concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="Verification requests in flight at once.")
+    ] = 4,
+    verify_deadline: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1, help="Seconds for the whole verification; tokens not reached are 'unknown'."
+        ),
+    ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option(help="CODEOWNERS file [default: found in the scanned repository]."),
+    ] = None,
+    repo_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Link template for files, e.g. https://github.com/org/repo/blob/{commit}/{path}#L{line}."
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    template: Annotated[
+        Path | None, typer.Option(help="Your own Jinja template for html/md output.")
+    ] = None,
+) -> None:
+    """Scan files for v1 endpoints, v1 methods, authtokens and Zoho OAuth secrets."""
+    from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.progress import scan_progress
+    from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
+
+    with _errors():
+        threshold = _fail_on(fail_on)
+        stdout_format = OutputFormat(fmt) if fmt else OutputFormat.TEXT
+        targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        verify_options = None
+        if verify:
+            from zoho_v1_audit.verify import VerifyOptions, check_options
+
+            verify_options = VerifyOptions(
+                dc=dc,
+                api_bases=tuple(api_base or ()),
+                timeout=verify_timeout,
+                concurrency=verify_concurrency,
+                deadline=verify_deadline,
+            )
+            check_options(verify_options)
+        ruleset = use_cases.load_ruleset(tuple(rules or ()), tuple(disable or ()))
+        options = use_cases.ScanOptions(
+            paths=tuple(paths or [Path(".")]),
+            excludes=tuple(exclude or ()),
+            respect_gitignore=respect_gitignore,
+            max_file_size=parse_size(max_file_size),
+            jobs=jobs or os.cpu_count() or 1,
+        )
+        interactive = sys.stderr.isatty()
+        with scan_progress(enabled=interactive) as progress:
+            result = use_cases.scan_tree(options, ruleset, progress)
+        if verify_options is not None:
+            from zoho_v1_audit.verify import verify_secrets
+
+            result.verification = verify_secrets(
+                result.secrets, verify_options, progress=interactive
+            )
+        doc = use_cases.document(result, show_secrets=show_secrets, owners=owners)
+        render_options = RenderOptions(
+            title=title or DEFAULT_TITLE,
+            repo_url=repo_url,
+            template=template,
+            color=sys.stdout.isatty(),
+        )
+        _write_outputs(doc, targets, stdout_format, render_options)
+        raise typer.Exit(use_cases.exit_code(doc, threshold))
+
+
+def _write_outputs(
+    doc: Document,
+    targets: list[tuple[Path, OutputFormat]],
+    stdout_format: OutputFormat,
+    options: RenderOptions,
+) -> None:
+    """Render every output first, then write them, so a failed render leaves no file behind."""
+    from zoho_v1_audit.output import write_atomic
+    from zoho_v1_audit.report import render
+    from zoho_v1_audit.report.text import summary_line
+
+    rendered = [(path, render(doc, fmt, options)) for path, fmt in targets]
+    for path, text in rendered:
+        write_atomic(path, text)
+    if not targets:
+        sys.stdout.write(render(doc, stdout_format, options))
+    else:
+        typer.echo(summary_line(doc), err=True)
+
+
+@rules_app.command("list")
+def rules_list(
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+    ] = None,
+) -> None:
+    """Show every rule: id, category, severity and title."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from zoho_v1_audit import app as use_cases
+
+    with _errors():
+        ruleset = use_cases.load_ruleset(tuple(rules or ()))
+    table = Table(show_edge=False, box=None)
+    for name in ("id", "category", "severity", "title"):
+        table.add_column(name, overflow="fold")
+    for rule in ruleset.rules:
+        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title)
+    Console(width=160).print(table)
+
+
+@rules_app.command("test")
+def rules_test(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Rule files to test [default: the built-in rules].")
+    ] = None,
+) -> None:
+    """Run every rule's own examples; exit 1 when one does not behave as declared."""
+    from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.ruleset import builtin_rules_dir, load_rules
+
+    def show(failure: use_cases.ExampleFailure) -> None:
+        want = "should match" if failure.expected_match else "should not match"
+        typer.echo(
+            f"FAIL {failure.rule.id} ({failure.rule.source}): {want}: {failure.example!r} "
+            f"-> reported {failure.got or 'nothing'}",
+            err=True,
+        )
+
+    with _errors():
+        ruleset = load_rules([builtin_rules_dir(), *(files or [])])
+        ran, failed = use_cases.check_rule_examples(ruleset, show)
+    typer.echo(f"{ran - failed} passed, {failed} failed")
+    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.CLEAN)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,88 @@
+"""Terminal output: findings grouped by severity, the secrets to revoke, and a summary line."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from zoho_v1_audit.report import RenderOptions
+from zoho_v1_audit.report.json import Document
+
+_SEVERITIES = ("critical", "high", "medium", "low", "info")
+_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def _where(item: dict[str, Any]) -> str:
+    where = f"{item['path']}:{item['line']}"
+    if item.get("commit"):
+        where += f" @{item['commit'][:10]}"
+    return where
+
+
+def _findings_table(doc: Document) -> Table:
+    table = Table(title="Findings", title_justify="left", expand=False, show_lines=False)
+    for name in ("severity", "rule", "location", "snippet"):
+        table.add_column(name, overflow="fold")
+    for severity in _SEVERITIES:
+        group = [f for f in doc["findings"] if f["severity"] == severity]
+        for f in group:
+            notes = [] if f["placement"] == "code" else [f["placement"]]
+            if f["confidence"] != "high":
+                notes.append(f"{f['confidence']} confidence")
+            rule = f["rule_id"] + (f" ({', '.join(notes)})" if notes else "")
+            table.add_row(
+                Text(severity, style=_STYLE[severity]), rule, _where(f), Text(f["snippet"])
+            )
+        if group:
+            table.add_section()
+    return table
+
+
+def _secrets_table(doc: Document) -> Table:
+    table = Table(title="Secrets to revoke and replace", title_justify="left")
+    for name in ("secret", "kind", "status", "places", "first place"):
+        table.add_column(name, overflow="fold")
+    for s in doc["secrets"]:
+        status = s["verification"]["status"]
+        table.add_row(
+            s["preview"], s["kind"], status, str(len(s["locations"])), _where(s["locations"][0])
+        )
+    return table
+
+
+def summary_line(doc: Document) -> str:
+    """One line: counts by severity, distinct secrets, what was scanned."""
+    counts = Counter(f["severity"] for f in doc["findings"])
+    parts = [f"{counts[s]} {s}" for s in _SEVERITIES if counts[s]]
+    st = doc["stats"]
+    skipped = sum(st["files_skipped"].values())
+    return (
+        f"{len(doc['findings'])} findings ({', '.join(parts) or 'none'}), "
+        f"{len(doc['secrets'])} distinct secrets; scanned {st['files_scanned']} files "
+        f"({st['bytes_scanned'] / 1e6:.1f} MB), skipped {skipped}, in {doc['scan']['duration_s']:.2f} s"
+    )
+
+
+def render_text(doc: Document, options: RenderOptions) -> str:
+    """Human-readable report; ANSI colours only when `options.color`."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=options.color,
+        no_color=not options.color,
+        width=options.width or 120,
+        highlight=False,
+    )
+    if doc["findings"]:
+        console.print(_findings_table(doc))
+    if doc["secrets"]:
+        console.print(_secrets_table(doc))
+    for w in doc["warnings"]:
+        console.print(Text(f"warning: {w['path']}: {w['message']}", style="yellow"))
+    console.print(Text(summary_line(doc), style="bold"))
+    return buffer.getvalue()

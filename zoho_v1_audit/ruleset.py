@@ -1,0 +1,283 @@
+"""Load, validate and compile rule files (YAML data in `rules/`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+import yaml
+
+from zoho_v1_audit.errors import RuleError
+from zoho_v1_audit.models import Category, Severity
+
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_FIELDS = {
+    "id", "title", "category", "severity", "keywords", "pattern", "secret_kind", "strict_secret",
+    "decode", "decoded", "provides", "requires", "requires_scope", "redundant_with",
+    "placeholders", "remediation", "examples",
+}  # fmt: skip
+_REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule. Patterns run on bytes; the `secret` group marks the secret."""
+
+    id: str
+    title: str
+    category: Category
+    severity: Severity
+    keywords: tuple[bytes, ...]
+    regex: re.Pattern[bytes]
+    secret_kind: str | None = None
+    strict_secret: re.Pattern[str] | None = None
+    decode: str | None = None
+    decoded: re.Pattern[str] | None = None
+    provides: frozenset[str] = frozenset()
+    requires: str | None = None
+    requires_scope: str = "tree"
+    redundant_with: frozenset[Category] = frozenset()
+    placeholders: tuple[re.Pattern[str], ...] = ()
+    remediation: str = ""
+    examples_match: tuple[str, ...] = ()
+    examples_no_match: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def has_secret(self) -> bool:
+        """Whether matches carry a secret value."""
+        return "secret" in self.regex.groupindex
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Rules in precedence order plus the placeholders that are never secrets."""
+
+    rules: tuple[Rule, ...]
+    placeholders: tuple[re.Pattern[str], ...] = ()
+    keywords: tuple[bytes, ...] = field(default=())
+
+    def by_id(self, rule_id: str) -> Rule:
+        """The rule with this id."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def without(self, disabled: Iterable[str]) -> RuleSet:
+        """A copy without the named rules; unknown ids are an error."""
+        gone = set(disabled)
+        unknown = gone - {r.id for r in self.rules}
+        if unknown:
+            raise RuleError(f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
+        return make_ruleset([r for r in self.rules if r.id not in gone], self.placeholders)
+
+
+def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]]) -> RuleSet:
+    """Assemble a rule set and the union of its prefilter keywords."""
+    keywords = tuple(sorted({k for r in rules for k in r.keywords}))
+    return RuleSet(tuple(rules), tuple(placeholders), keywords)
+
+
+def _has_nested_quantifier(tree: Any, inside_repeat: bool = False) -> bool:
+    """True when a variable-length repeat sits inside another repeat (catastrophic backtracking)."""
+    for op, arg in tree:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = arg
+            if inside_repeat and low != high:
+                return True
+            if _has_nested_quantifier(sub, inside_repeat or high > 1):
+                return True
+        elif name == "SUBPATTERN":
+            if _has_nested_quantifier(arg[-1], inside_repeat):
+                return True
+        elif name == "BRANCH":
+            if any(_has_nested_quantifier(b, inside_repeat) for b in arg[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT") and _has_nested_quantifier(arg[1], inside_repeat):
+            return True
+    return False
+
+
+class _RuleReader:
+    """Validates one raw rule mapping; every error names file, rule and field."""
+
+    def __init__(self, where: str, raw: dict[str, Any]) -> None:
+        self.where = where
+        self.raw = raw
+
+    def fail(self, key: str, message: str) -> RuleError:
+        return RuleError(f"{self.where}: {key}: {message}")
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.raw.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be a non-empty string")
+        return value.strip()
+
+    def strings(self, key: str) -> list[str]:
+        value = self.raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, "must be a list of non-empty strings")
+        return value
+
+    def regex_str(self, key: str, value: str) -> re.Pattern[str]:
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            raise self.fail(key, f"invalid regular expression: {exc}") from None
+
+    def optional_regex(self, key: str) -> re.Pattern[str] | None:
+        return self.regex_str(key, self.text(key)) if key in self.raw else None
+
+    def pattern(self) -> re.Pattern[bytes]:
+        source = self.text("pattern")
+        try:
+            tree = sre_parse.parse(source)
+            regex = re.compile(source.encode("utf-8"))
+        except (re.error, UnicodeEncodeError) as exc:
+            raise self.fail("pattern", f"invalid regular expression: {exc}") from None
+        if _has_nested_quantifier(tree):
+            raise self.fail(
+                "pattern",
+                "nested variable-length quantifiers can backtrack catastrophically; "
+                "use bounded, non-nested repeats",
+            )
+        return regex
+
+    def enum(self, key: str, kind: type[Category] | type[Severity]) -> Any:
+        value = self.text(key)
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in kind)
+            raise self.fail(key, f"{value!r} is not one of: {allowed}") from None
+
+    def rule(self, source: str) -> Rule:
+        unknown = set(self.raw) - _FIELDS
+        if unknown:
+            raise self.fail(sorted(unknown)[0], "unknown field")
+        for key in _REQUIRED:
+            if key not in self.raw:
+                raise self.fail(key, "is required")
+        rule_id = self.text("id")
+        if not _ID.fullmatch(rule_id):
+            raise self.fail("id", f"{rule_id!r} must be lower-case words joined by '-'")
+        keywords = self.strings("keywords")
+        if not keywords or any(k != k.lower() for k in keywords):
+            raise self.fail("keywords", "must be a non-empty list of lower-case literals")
+        regex = self.pattern()
+        has_secret = "secret" in regex.groupindex
+        if has_secret != ("secret_kind" in self.raw):
+            raise self.fail(
+                "secret_kind", "is required exactly when the pattern has a (?P<secret>…) group"
+            )
+        scope = self.raw.get("requires_scope", "tree")
+        if scope not in ("file", "tree"):
+            raise self.fail("requires_scope", "must be 'file' or 'tree'")
+        if self.raw.get("decode", "base64") != "base64":
+            raise self.fail("decode", "only 'base64' is supported")
+        examples = self.raw.get("examples", {})
+        if not isinstance(examples, dict) or set(examples) - {"match", "no_match"}:
+            raise self.fail("examples", "must be a mapping with 'match' and 'no_match' lists")
+        reader = _RuleReader(self.where, examples)
+        return Rule(
+            id=rule_id,
+            title=self.text("title"),
+            category=self.enum("category", Category),
+            severity=self.enum("severity", Severity),
+            keywords=tuple(k.encode("utf-8") for k in keywords),
+            regex=regex,
+            secret_kind=self.text("secret_kind") if has_secret else None,
+            strict_secret=self.optional_regex("strict_secret"),
+            decode=self.raw.get("decode"),
+            decoded=self.optional_regex("decoded"),
+            provides=frozenset(self.strings("provides")),
+            requires=self.text("requires") if "requires" in self.raw else None,
+            requires_scope=scope,
+            redundant_with=frozenset(
+                self.enum_list("redundant_with", self.strings("redundant_with"))
+            ),
+            placeholders=tuple(
+                self.regex_str("placeholders", p) for p in self.strings("placeholders")
+            ),
+            remediation=self.text("remediation", "") if self.raw.get("remediation") else "",
+            examples_match=tuple(reader.strings("match")),
+            examples_no_match=tuple(reader.strings("no_match")),
+            source=source,
+        )
+
+    def enum_list(self, key: str, values: list[str]) -> list[Category]:
+        try:
+            return [Category(v) for v in values]
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+
+
+def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]]]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(doc, dict) or set(doc) - {"rules", "placeholders"}:
+        raise RuleError(
+            f"{path}: must be a mapping with a 'rules' list and/or a 'placeholders' list"
+        )
+    raw_rules = doc.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise RuleError(f"{path}: rules: must be a list")
+    rules = []
+    for i, raw in enumerate(raw_rules):
+        label = raw.get("id", f"#{i + 1}") if isinstance(raw, dict) else f"#{i + 1}"
+        where = f"{path}: rules[{label}]"
+        if not isinstance(raw, dict):
+            raise RuleError(f"{where}: must be a mapping")
+        rules.append(_RuleReader(where, raw).rule(str(path)))
+    reader = _RuleReader(str(path), doc)
+    placeholders = [reader.regex_str("placeholders", p) for p in reader.strings("placeholders")]
+    return rules, placeholders
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand directories into their `*.yaml`/`*.yml` files, sorted."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise RuleError(f"{p}: rule file not found")
+    return out
+
+
+def load_rules(paths: Iterable[Path]) -> RuleSet:
+    """Load rule files (or directories of them) into one validated rule set."""
+    rules: list[Rule] = []
+    placeholders: list[re.Pattern[str]] = []
+    seen: dict[str, str] = {}
+    for path in rule_files(paths):
+        file_rules, file_placeholders = _load_file(path)
+        for rule in file_rules:
+            if rule.id in seen:
+                raise RuleError(f"{path}: rules[{rule.id}]: id: already defined in {seen[rule.id]}")
+            seen[rule.id] = str(path)
+        rules.extend(file_rules)
+        placeholders.extend(file_placeholders)
+    if not rules:
+        raise RuleError("no rules loaded")
+    return make_ruleset(rules, placeholders)
+
+
+def builtin_rules_dir() -> Path:
+    """The bundled rule directory."""
+    from zoho_v1_audit.resources import data_dir
+
+    return data_dir("rules")
