@@ -61,6 +61,19 @@ class RuleSet:
     placeholders: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[bytes, ...] = field(default=())
 
+    def present_keywords(self, lower: bytes) -> set[bytes]:
+        """The keywords found in a lower-cased text.
+
+        Keywords are tried shortest first; one that contains an absent keyword is absent too.
+        """
+        present: set[bytes] = set()
+        absent: list[bytes] = []
+        for keyword in self.keywords:
+            if any(a in keyword for a in absent):
+                continue
+            (present.add if keyword in lower else absent.append)(keyword)
+        return present
+
     def by_id(self, rule_id: str) -> Rule:
         """The rule with this id."""
         for rule in self.rules:
@@ -79,7 +92,7 @@ class RuleSet:
 
 def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]]) -> RuleSet:
     """Assemble a rule set and the union of its prefilter keywords."""
-    keywords = tuple(sorted({k for r in rules for k in r.keywords}))
+    keywords = tuple(sorted({k for r in rules for k in r.keywords}, key=lambda k: (len(k), k)))
     return RuleSet(tuple(rules), tuple(placeholders), keywords)
 
 

@@ -122,17 +122,42 @@ def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str
     return ("…" if begin else "") + cut + ("…" if begin + _SNIPPET_WIDTH < len(text) else "")
 
 
+def _keyword_lines(lower: bytes, keyword: bytes) -> list[tuple[int, int]]:
+    """Spans of the lines that contain `keyword`, each once."""
+    spans = []
+    pos = lower.find(keyword)
+    while pos >= 0:
+        start = lower.rfind(b"\n", 0, pos) + 1
+        end = lower.find(b"\n", pos)
+        if end < 0:
+            spans.append((start, len(lower)))
+            break
+        spans.append((start, end))
+        pos = lower.find(keyword, end)
+    return spans
+
+
 def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
-    """Every match of every rule whose keywords occur in the blob, in text order."""
+    """Every match of every rule, in text order.
+
+    A rule's matches stay on one line and contain one of its keywords, so each rule
+    runs only on the lines where a keyword occurs.
+    """
     lower = data.lower()
-    present = {k for k in rules.keywords if k in lower}
+    present = rules.present_keywords(lower)
     if not present:
         return []
+    lines_by_keyword: dict[bytes, list[tuple[int, int]]] = {}
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
     for order, rule in enumerate(rules.rules):
-        if present.isdisjoint(rule.keywords):
-            continue
-        raw.extend((m.start(), order, rule, m) for m in rule.regex.finditer(data))
+        spans: set[tuple[int, int]] = set()
+        for keyword in rule.keywords:
+            if keyword in present:
+                if keyword not in lines_by_keyword:
+                    lines_by_keyword[keyword] = _keyword_lines(lower, keyword)
+                spans.update(lines_by_keyword[keyword])
+        for start, end in sorted(spans):
+            raw.extend((m.start(), order, rule, m) for m in rule.regex.finditer(data, start, end))
     raw.sort(key=lambda item: (item[0], item[1]))
     hits: list[_Hit] = []
     line_index, counted_to = 0, 0
