@@ -1,0 +1,54 @@
+"""Small builders shared by tests: rule sets, trees on disk, fake but well-formed secrets."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from zoho_v1_audit import app
+from zoho_v1_audit.models import Blob, Finding, ScanResult
+from zoho_v1_audit.ruleset import RuleSet
+from zoho_v1_audit.scan.aggregate import Aggregator
+from zoho_v1_audit.scan.detector import detect
+from zoho_v1_audit.models import Stats
+
+TOKEN = "3f9a2c7e1b4d8f60a5c9e2b7d1f4a8c3"
+TOKEN_EU = "9b1e4d7a2c5f8e0b3d6a9c2f5e8b1d4a"
+ALNUM_TOKEN = "k4m9p2q7r1s8t3u6v0w5x2y9z4a7b1c6"
+REFRESH = f"1000.{TOKEN}.{TOKEN_EU}"
+PASSWORD = "Winter2016!crm"
+
+
+@functools.cache
+def builtin() -> RuleSet:
+    """The bundled rules, loaded once per test session."""
+    return app.load_ruleset()
+
+
+def findings_in(text: str, path: str = "src/app.py") -> list[Finding]:
+    """Findings for one text scanned as a whole tree."""
+    aggregator = Aggregator(Stats())
+    aggregator.add(detect(Blob(path, text.encode("utf-8")), builtin()))
+    return aggregator.finish()[0]
+
+
+def ids(findings: list[Finding]) -> list[str]:
+    """Rule ids in order."""
+    return [f.rule_id for f in findings]
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create files under root (parents included)."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def scan(root: Path, **options: object) -> ScanResult:
+    """Scan a directory with the bundled rules."""
+    return app.scan_tree(app.ScanOptions(paths=(root,), **options), builtin())  # type: ignore[arg-type]
