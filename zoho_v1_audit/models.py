@@ -74,10 +74,16 @@ def sha256_hex(value: str) -> str:
 
 
 def preview(value: str) -> str:
-    """A redacted form that identifies a secret to a human without revealing it."""
-    if len(value) <= 8:
-        return "…" if len(value) < 4 else value[:1] + "…"
-    return f"{value[:4]}…{value[-4:]}"
+    """A redacted form that identifies a secret to a human without revealing it.
+
+    Long tokens keep 4 characters at each end (8 of 32 or more); shorter secrets such as
+    passwords keep at most their first 2.
+    """
+    if len(value) >= 24:
+        return f"{value[:4]}…{value[-4:]}"
+    if len(value) >= 12:
+        return value[:2] + "…"
+    return "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,6 +221,11 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     result = BlobScan()
     hits: list[_Hit] = []
     for hit in _collect_hits(data, rules):
+        if "value" in hit.match.re.groupindex:
+            value = decode(hit.match.group("value"))
+            if value and _is_placeholder(value, hit.rule, rules):
+                result.placeholders += 1
+                continue
         if hit.rule.has_secret:
             hit.secret = _secret_value(hit.rule, hit.match)
             if hit.secret is None:
