@@ -9,6 +9,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 
@@ -40,8 +41,8 @@ def score(doc: dict[str, Any], key: dict[str, Any], *, history: bool = False) ->
 
 
 def main() -> int:
-    doc = json.load(open(sys.argv[1], encoding="utf-8"))
-    key = json.load(open(sys.argv[2], encoding="utf-8"))
+    doc = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    key = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
     result = score(doc, key, history="--history" in sys.argv)
     for item in result["missed"][:20]:
         print("missed:", item["kind"], item["file"], item.get("line"), item["text"][:120])

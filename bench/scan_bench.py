@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recall import score
@@ -55,20 +56,32 @@ def run(cmd: list[str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss
 
 
-def make_corpus(out: Path, files: int, planted: int, seed: int) -> dict[str, object]:
+def make_corpus(out: Path, files: int, planted: int, seed: int) -> dict[str, Any]:
     if not out.exists():
         subprocess.run(
-            [sys.executable, str(GENERATOR), "--files", str(files), "--planted", str(planted),
-             "--seed", str(seed), "--out", str(out)],
+            [
+                sys.executable,
+                str(GENERATOR),
+                "--files",
+                str(files),
+                "--planted",
+                str(planted),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    key: dict[str, object] = json.loads(Path(str(out) + ".answer_key.json").read_text())
+    key: dict[str, Any] = json.loads(Path(str(out) + ".answer_key.json").read_text())
     return key
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--planted", type=int, default=200)
     ap.add_argument("--seed", type=int, default=22)
@@ -81,15 +94,34 @@ def main() -> None:
     corpus = args.workdir / f"corpus-{args.files}-{args.planted}-{args.seed}"
     corpus.parent.mkdir(parents=True, exist_ok=True)
     key = make_corpus(corpus, args.files, args.planted, args.seed)
-    megabytes = int(str(key["bytes"])) / 1e6
+    megabytes = key["bytes"] / 1e6
 
     with tempfile.TemporaryDirectory() as tmp:
         result_file = Path(tmp) / "result.json"
         pattern_file = Path(tmp) / "patterns.txt"
         pattern_file.write_text("\n".join(RG_PATTERNS) + "\n")
-        tools = {"zoho-v1-audit": [audit, "scan", str(corpus), "-o", str(result_file), "--fail-on", "never"]}
+        tools = {
+            "zoho-v1-audit": [
+                audit,
+                "scan",
+                str(corpus),
+                "-o",
+                str(result_file),
+                "--fail-on",
+                "never",
+            ]
+        }
         if rg:
-            tools["rg -uu"] = [rg, "-uu", "-c", "--threads", str(os.cpu_count() or 1), "-f", str(pattern_file), str(corpus)]
+            tools["rg -uu"] = [
+                rg,
+                "-uu",
+                "-c",
+                "--threads",
+                str(os.cpu_count() or 1),
+                "-f",
+                str(pattern_file),
+                str(corpus),
+            ]
         for cmd in tools.values():  # warm the page cache and the interpreter
             run(cmd)
         samples: dict[str, list[tuple[float, int]]] = {name: [] for name in tools}
@@ -99,8 +131,10 @@ def main() -> None:
         recall = score(json.loads(result_file.read_text()), key)
 
     rg_median = statistics.median(w for w, _ in samples["rg -uu"]) if rg else None
-    print(f"corpus: {args.files} files, {megabytes:.0f} MB, {len(key['planted'])} planted, "  # type: ignore[arg-type]
-          f"{len(key['decoys'])} decoys; {args.runs} runs each, {os.cpu_count()} cores")  # type: ignore[arg-type]
+    print(
+        f"corpus: {args.files} files, {megabytes:.0f} MB, {len(key['planted'])} planted, "
+        f"{len(key['decoys'])} decoys; {args.runs} runs each, {os.cpu_count()} cores"
+    )  # type: ignore[arg-type]
     print(f"{'tool':<16}{'median wall':>13}{'throughput':>14}{'vs rg':>8}{'peak RSS':>11}")
     for name, runs in samples.items():
         wall = statistics.median(w for w, _ in runs)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 from zoho_v1_audit import app
-from zoho_v1_audit.models import Blob, Finding, ScanResult
+from zoho_v1_audit.models import Blob, Finding, ScanResult, Stats
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import detect
-from zoho_v1_audit.models import Stats
 
 TOKEN = "3f9a2c7e1b4d8f60a5c9e2b7d1f4a8c3"
 TOKEN_EU = "9b1e4d7a2c5f8e0b3d6a9c2f5e8b1d4a"
@@ -37,7 +37,7 @@ def ids(findings: list[Finding]) -> list[str]:
     return [f.rule_id for f in findings]
 
 
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     """Create files under root (parents included)."""
     for rel, content in files.items():
         path = root / rel

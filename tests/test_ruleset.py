@@ -63,18 +63,38 @@ def test_disable_unknown_rule_is_an_error() -> None:
     [
         ("rules: [\n", "not valid YAML"),
         ("- just a list\n", "must be a mapping"),
-        (GOOD.replace("severity: low", "severity: urgent"), "rules[my-rule]: severity: 'urgent' is not one of"),
+        (
+            GOOD.replace("severity: low", "severity: urgent"),
+            "rules[my-rule]: severity: 'urgent' is not one of",
+        ),
         (GOOD.replace("    title: My rule\n", ""), "rules[my-rule]: title: is required"),
-        (GOOD.replace("keywords: [legacy-crm]", "keywords: [Legacy]"), "keywords: must be a non-empty list of lower-case"),
-        (GOOD.replace("'legacy-crm\\.example'", "'legacy-(crm'"), "pattern: invalid regular expression"),
-        (GOOD.replace("'legacy-crm\\.example'", "'(a+)+$'"), "pattern: nested variable-length quantifiers"),
-        (GOOD.replace("'legacy-crm\\.example'", "'(?P<secret>[0-9a-f]{32})'"), "secret_kind: is required exactly when"),
-        (GOOD.replace("    title: My rule", "    titel: x\n    title: My rule"), "rules[my-rule]: titel: unknown field"),
+        (
+            GOOD.replace("keywords: [legacy-crm]", "keywords: [Legacy]"),
+            "keywords: must be a non-empty list of lower-case",
+        ),
+        (
+            GOOD.replace("'legacy-crm\\.example'", "'legacy-(crm'"),
+            "pattern: invalid regular expression",
+        ),
+        (
+            GOOD.replace("'legacy-crm\\.example'", "'(a+)+$'"),
+            "pattern: nested variable-length quantifiers",
+        ),
+        (
+            GOOD.replace("'legacy-crm\\.example'", "'(?P<secret>[0-9a-f]{32})'"),
+            "secret_kind: is required exactly when",
+        ),
+        (
+            GOOD.replace("    title: My rule", "    titel: x\n    title: My rule"),
+            "rules[my-rule]: titel: unknown field",
+        ),
         (GOOD.replace("id: my-rule", "id: My Rule"), "id: 'My Rule' must be lower-case"),
         (GOOD.replace("id: my-rule", "id: v1-crm-endpoint"), "already defined in"),
     ],
 )
-def test_broken_rule_files_name_file_rule_and_field(tmp_path: Path, text: str, message: str) -> None:
+def test_broken_rule_files_name_file_rule_and_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(RuleError) as err:
@@ -89,7 +109,9 @@ def test_missing_rule_file(tmp_path: Path) -> None:
 
 
 def test_bundled_patterns_stay_linear_on_hostile_lines() -> None:
-    hostile = b"authtoken" + b"a" * 200_000 + b"crm/private/" + b"/" * 200_000 + b"key=" + b"'" * 100_000
+    hostile = (
+        b"authtoken" + b"a" * 200_000 + b"crm/private/" + b"/" * 200_000 + b"key=" + b"'" * 100_000
+    )
     started = time.perf_counter()
     detect(Blob("x.min.js", hostile), builtin())
     assert time.perf_counter() - started < 5

@@ -61,18 +61,12 @@ class RuleSet:
     placeholders: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[bytes, ...] = field(default=())
 
-    def present_keywords(self, lower: bytes) -> set[bytes]:
-        """The keywords found in a lower-cased text.
-
-        Keywords are tried shortest first; one that contains an absent keyword is absent too.
-        """
-        present: set[bytes] = set()
-        absent: list[bytes] = []
-        for keyword in self.keywords:
-            if any(a in keyword for a in absent):
-                continue
-            (present.add if keyword in lower else absent.append)(keyword)
-        return present
+    def rules_by_keyword(self) -> tuple[tuple[int, ...], ...]:
+        """For each keyword (by index), the indexes of the rules that use it."""
+        return tuple(
+            tuple(i for i, rule in enumerate(self.rules) if keyword in rule.keywords)
+            for keyword in self.keywords
+        )
 
     def by_id(self, rule_id: str) -> Rule:
         """The rule with this id."""
@@ -92,7 +86,7 @@ class RuleSet:
 
 def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]]) -> RuleSet:
     """Assemble a rule set and the union of its prefilter keywords."""
-    keywords = tuple(sorted({k for r in rules for k in r.keywords}, key=lambda k: (len(k), k)))
+    keywords = tuple(sorted({k for r in rules for k in r.keywords}))
     return RuleSet(tuple(rules), tuple(placeholders), keywords)
 
 

@@ -6,10 +6,9 @@ import base64
 
 import pytest
 
-from tests.helpers import ALNUM_TOKEN, PASSWORD, REFRESH, TOKEN, TOKEN_EU, findings_in, ids
+from tests.helpers import ALNUM_TOKEN, PASSWORD, REFRESH, TOKEN, TOKEN_EU, builtin, findings_in, ids
 from zoho_v1_audit.models import Blob, Confidence, Placement, Severity
 from zoho_v1_audit.scan.detector import detect
-from tests.helpers import builtin
 
 
 @pytest.mark.parametrize(
@@ -88,7 +87,9 @@ def test_other_products_with_authtoken() -> None:
 
 def test_method_names_need_v1_context_in_the_tree() -> None:
     assert findings_in("client.call('Leads', 'getRecords')\n") == []
-    with_context = findings_in("BASE = 'https://crm.zoho.com/crm/private/json/'\ncall('Leads', 'getRecords')\n")
+    with_context = findings_in(
+        "BASE = 'https://crm.zoho.com/crm/private/json/'\ncall('Leads', 'getRecords')\n"
+    )
     method = next(f for f in with_context if f.rule_id == "v1-method-call")
     assert method.v1 is not None and method.v1.method == "getRecords"
     assert method.confidence is Confidence.HIGH
@@ -109,7 +110,7 @@ def test_method_name_in_url_fragment_keeps_module() -> None:
         f'{{"authtoken": "{TOKEN}"}}',
         f"'authtoken' => '{TOKEN}',",
         f'params.put("authtoken", "{TOKEN}");',
-        f"post.setParameter(\"authtoken\", \"{TOKEN}\");",
+        f'post.setParameter("authtoken", "{TOKEN}");',
         f"authToken: '{TOKEN}',",
         f"ZOHO_AUTHTOKEN={TOKEN}",
         f"export ZOHO_CRM_AUTH_TOKEN={TOKEN}",
@@ -146,7 +147,7 @@ def test_kubernetes_secret_value_is_decoded() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["@token = '{t}'", "config.api_key = '{t}'", "API(auth_token='{t}')", "self.key = \"{t}\""],
+    ["@token = '{t}'", "config.api_key = '{t}'", "API(auth_token='{t}')", 'self.key = "{t}"'],
 )
 def test_generic_names_are_tokens_only_with_v1_context(line: str) -> None:
     code = line.format(t=TOKEN) + "\n"
@@ -170,12 +171,16 @@ def test_generic_names_are_tokens_only_with_v1_context(line: str) -> None:
     ],
 )
 def test_placeholders_are_not_secrets_but_the_url_is_v1(value: str) -> None:
-    found = findings_in(f'u = "https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={value}&scope=crmapi"\n')
+    found = findings_in(
+        f'u = "https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={value}&scope=crmapi"\n'
+    )
     assert [f for f in found if f.secret is not None] == []
     assert "v1-crm-endpoint" in ids(found)
 
 
-@pytest.mark.parametrize("code", ["authtoken = os.environ['ZOHO_AUTHTOKEN']", "authtoken: process.env.ZOHO_TOKEN"])
+@pytest.mark.parametrize(
+    "code", ["authtoken = os.environ['ZOHO_AUTHTOKEN']", "authtoken: process.env.ZOHO_TOKEN"]
+)
 def test_environment_lookups_are_not_secrets(code: str) -> None:
     assert [f for f in findings_in(code + "\n") if f.secret] == []
 
@@ -227,7 +232,9 @@ def test_oauth_tokens_are_classified_by_their_key(line: str, kind: str, severity
 
 def test_oauth_client_secret_and_id() -> None:
     secret = TOKEN + "9b1e4d7a2c"
-    found = findings_in(f"CLIENT_ID = '1000.ABCDEFGHIJ0123456789KLMNOPQRST'\nCLIENT_SECRET = '{secret}'\n")
+    found = findings_in(
+        f"CLIENT_ID = '1000.ABCDEFGHIJ0123456789KLMNOPQRST'\nCLIENT_SECRET = '{secret}'\n"
+    )
     assert [(f.rule_id, f.severity) for f in found] == [
         ("oauth-client-id", Severity.INFO),
         ("oauth-client-secret", Severity.HIGH),
@@ -261,11 +268,18 @@ def test_token_learns_the_data_centre_of_its_url() -> None:
 
 def test_positions_are_one_based_and_point_at_the_secret() -> None:
     (finding,) = findings_in(f"\n\nZOHO_AUTHTOKEN={TOKEN}\n")
-    assert (finding.location.line, finding.location.column, finding.location.end_column) == (3, 16, 48)
+    assert (finding.location.line, finding.location.column, finding.location.end_column) == (
+        3,
+        16,
+        48,
+    )
 
 
 def test_long_minified_line_snippet_is_cut_around_the_match() -> None:
-    text = "var a=1;" * 20000 + f"u='https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={TOKEN}'"
+    text = (
+        "var a=1;" * 20000
+        + f"u='https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={TOKEN}'"
+    )
     found = findings_in(text, path="static/app.min.js")
     assert {f.rule_id for f in found} >= {"v1-crm-endpoint", "v1-authtoken-assignment"}
     assert all(len(f.snippet) <= 170 and TOKEN not in f.snippet for f in found)

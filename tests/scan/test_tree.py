@@ -66,7 +66,13 @@ def test_binary_large_and_encoded_files(tmp_path: Path) -> None:
     result = scan(tmp_path, max_file_size=1000)
     assert result.stats.files_skipped == {"binary": 1, "too-large": 1}
     lines = {loc.path: loc.line for s in result.secrets for loc in s.locations}
-    assert lines == {"utf16.env": 1, "utf16le-nobom.env": 1, "latin1.py": 2, "crlf.env": 2, "cr.env": 2}
+    assert lines == {
+        "utf16.env": 1,
+        "utf16le-nobom.env": 1,
+        "latin1.py": 2,
+        "crlf.env": 2,
+        "cr.env": 2,
+    }
 
 
 def test_symlinks_out_of_root_and_loops_are_not_followed(tmp_path: Path) -> None:
@@ -116,7 +122,12 @@ def test_context_from_another_file_lowers_confidence(tmp_path: Path) -> None:
 
 def test_many_files_through_the_process_pool_match_a_serial_scan(tmp_path: Path) -> None:
     files = {f"d{i % 7}/f{i}.py": f"x = {i}\n" for i in range(700)}
-    files.update({f"d{i}/t.env": f"ZOHO_AUTHTOKEN={hashlib.md5(str(i).encode()).hexdigest()}\n" for i in range(1, 50)})
+    files.update(
+        {
+            f"d{i}/t.env": f"ZOHO_AUTHTOKEN={hashlib.md5(str(i).encode()).hexdigest()}\n"
+            for i in range(1, 50)
+        }
+    )
     write_tree(tmp_path, files)
     parallel = scan(tmp_path, jobs=2)
     serial = scan(tmp_path, jobs=1)

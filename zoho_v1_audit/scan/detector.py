@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+import ahocorasick_rs
+
 from zoho_v1_audit.datacentres import data_centre_of
 from zoho_v1_audit.models import (
     Blob,
@@ -122,19 +124,39 @@ def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str
     return ("…" if begin else "") + cut + ("…" if begin + _SNIPPET_WIDTH < len(text) else "")
 
 
-def _keyword_lines(lower: bytes, keyword: bytes) -> list[tuple[int, int]]:
-    """Spans of the lines that contain `keyword`, each once."""
-    spans = []
-    pos = lower.find(keyword)
-    while pos >= 0:
-        start = lower.rfind(b"\n", 0, pos) + 1
-        end = lower.find(b"\n", pos)
-        if end < 0:
-            spans.append((start, len(lower)))
-            break
-        spans.append((start, end))
-        pos = lower.find(keyword, end)
-    return spans
+class _Prefilter:
+    """All keywords of a rule set found in one pass (Aho-Corasick), mapped to the rules they gate."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.automaton = ahocorasick_rs.BytesAhoCorasick(list(rules.keywords))
+        self.rules_of = rules.rules_by_keyword()
+
+    def lines_per_rule(self, lower: bytes) -> dict[int, list[tuple[int, int]]]:
+        """For each rule with a keyword in the text, the spans of the lines that hold one."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        line_start, line_end = -1, -1
+        for keyword, start, _ in self.automaton.find_matches_as_indexes(lower, overlapping=True):
+            if start >= line_end:
+                line_start = lower.rfind(b"\n", 0, start) + 1
+                line_end = lower.find(b"\n", start)
+                if line_end < 0:
+                    line_end = len(lower)
+            for rule in self.rules_of[keyword]:
+                lines = spans.setdefault(rule, [])
+                if not lines or lines[-1][0] != line_start:
+                    lines.append((line_start, line_end))
+        return spans
+
+
+_prefilters: dict[int, tuple[RuleSet, _Prefilter]] = {}
+
+
+def _prefilter(rules: RuleSet) -> _Prefilter:
+    """The prefilter of a rule set, built once per process (automata do not pickle)."""
+    cached = _prefilters.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = _prefilters[id(rules)] = (rules, _Prefilter(rules))
+    return cached[1]
 
 
 def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
@@ -143,20 +165,10 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     A rule's matches stay on one line and contain one of its keywords, so each rule
     runs only on the lines where a keyword occurs.
     """
-    lower = data.lower()
-    present = rules.present_keywords(lower)
-    if not present:
-        return []
-    lines_by_keyword: dict[bytes, list[tuple[int, int]]] = {}
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
-    for order, rule in enumerate(rules.rules):
-        spans: set[tuple[int, int]] = set()
-        for keyword in rule.keywords:
-            if keyword in present:
-                if keyword not in lines_by_keyword:
-                    lines_by_keyword[keyword] = _keyword_lines(lower, keyword)
-                spans.update(lines_by_keyword[keyword])
-        for start, end in sorted(spans):
+    for order, lines in _prefilter(rules).lines_per_rule(data.lower()).items():
+        rule = rules.rules[order]
+        for start, end in lines:
             raw.extend((m.start(), order, rule, m) for m in rule.regex.finditer(data, start, end))
     raw.sort(key=lambda item: (item[0], item[1]))
     hits: list[_Hit] = []
@@ -203,7 +215,9 @@ def _drop_overlaps(hits: list[_Hit]) -> list[_Hit]:
         if span not in best or hit.order < best[span].order:
             best[span] = hit
     # Rules that defer to fewer categories decide first, so precedence never goes round in a circle.
-    candidates = sorted([*plain, *best.values()], key=lambda h: (len(h.rule.redundant_with), h.order))
+    candidates = sorted(
+        [*plain, *best.values()], key=lambda h: (len(h.rule.redundant_with), h.order)
+    )
     on_line: dict[int, set[tuple[str, Category]]] = {}
     kept: list[_Hit] = []
     for hit in candidates:
