@@ -134,7 +134,7 @@ def main() -> None:
     print(
         f"corpus: {args.files} files, {megabytes:.0f} MB, {len(key['planted'])} planted, "
         f"{len(key['decoys'])} decoys; {args.runs} runs each, {os.cpu_count()} cores"
-    )  # type: ignore[arg-type]
+    )
     print(f"{'tool':<16}{'median wall':>13}{'throughput':>14}{'vs rg':>8}{'peak RSS':>11}")
     for name, runs in samples.items():
         wall = statistics.median(w for w, _ in runs)
