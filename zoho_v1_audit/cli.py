@@ -6,10 +6,12 @@ import contextlib
 import os
 import re
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
+import click
 import typer
 
 from zoho_v1_audit import __version__
@@ -295,5 +297,21 @@ def rules_test(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: exit codes 0, 1, 2 and 130 whatever happens."""
+    try:
+        code = app(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        typer.echo("zoho-v1-audit: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except Exception as exc:  # a bug: say so without a traceback that could quote scanned data
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        typer.echo(
+            f"zoho-v1-audit: internal error: {type(exc).__name__} at "
+            f"{Path(where.filename).name}:{where.lineno}; please report it",
+            err=True,
+        )
+        sys.exit(ExitCode.USAGE)
+    sys.exit(code if isinstance(code, int) else ExitCode.CLEAN)

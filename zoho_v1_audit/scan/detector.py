@@ -103,25 +103,27 @@ def _placement(path: str, line: bytes) -> Placement:
 
 
 def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str:
-    """The hit's line with every secret on it redacted, cut around the match if long."""
-    pieces: list[str] = []
-    cursor = hit.line_start
-    for start, end in sorted(secret_spans):
-        if start < cursor or end > hit.line_end:
-            continue
-        pieces.append(decode(data[cursor:start]))
-        pieces.append(preview(decode(data[start:end])))
-        cursor = end
-    pieces.append(decode(data[cursor : hit.line_end]))
-    text = "".join(pieces).strip()
-    if len(text) <= _SNIPPET_WIDTH:
-        return text
-    anchor = text.find(preview(hit.secret)) if hit.secret else -1
-    if anchor < 0:
-        anchor = len(decode(data[hit.line_start : hit.match.start()]).lstrip())
-    begin = max(0, anchor - _SNIPPET_WIDTH // 3)
-    cut = text[begin : begin + _SNIPPET_WIDTH]
-    return ("…" if begin else "") + cut + ("…" if begin + _SNIPPET_WIDTH < len(text) else "")
+    """The hit's line with every secret on it redacted; on long lines, a window around the match.
+
+    The window grows to hold any secret it touches, so a secret is never cut in half and shown.
+    """
+    begin, end = hit.line_start, hit.line_end
+    if end - begin > _SNIPPET_WIDTH:
+        begin = max(begin, hit.match.start() - _SNIPPET_WIDTH // 3)
+        end = min(end, begin + _SNIPPET_WIDTH)
+        for s_start, s_end in secret_spans:
+            if s_start < end and s_end > begin:
+                begin, end = min(begin, s_start), max(end, s_end)
+    pieces: list[str] = ["…"] if begin > hit.line_start else []
+    cursor = begin
+    for s_start, s_end in sorted(secret_spans):
+        if s_start >= cursor and s_end <= end:
+            pieces += [decode(data[cursor:s_start]), preview(decode(data[s_start:s_end]))]
+            cursor = s_end
+    pieces.append(decode(data[cursor:end]))
+    if end < hit.line_end:
+        pieces.append("…")
+    return "".join(pieces).strip()
 
 
 class _Prefilter:
@@ -255,10 +257,10 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
             secret_spans.setdefault(h.line_index, []).append(h.match.span("secret"))
     calls = {h.line_index: c for h in hits if (c := _v1_call(h)) and c.data_centre}
     first_dc = next(iter(calls.values()), None)
+    columns = _Columns(data)
     for hit in _drop_overlaps(hits):
-        finding = _finding(
-            blob, hit, result.context, secret_spans, calls.get(hit.line_index) or first_dc
-        )
+        dc_call = calls.get(hit.line_index) or first_dc
+        finding = _finding(blob, hit, result.context, secret_spans, dc_call, columns)
         if finding is None:
             continue
         if _suppressed(data, hit):
@@ -268,12 +270,32 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     return result
 
 
+class _Columns:
+    """1-based character columns, counted forward from the last position asked on the same line.
+
+    Asking in text order keeps the work linear even on a megabyte-long minified line.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.line_start = self.offset = -1
+        self.column = 1
+
+    def at(self, line_start: int, offset: int) -> int:
+        if line_start != self.line_start or offset < self.offset:
+            self.line_start, self.offset, self.column = line_start, line_start, 1
+        self.column += len(decode(self.data[self.offset : offset]))
+        self.offset = offset
+        return self.column
+
+
 def _finding(
     blob: Blob,
     hit: _Hit,
     context: frozenset[str],
     secret_spans: dict[int, list[tuple[int, int]]],
     dc_call: V1Call | None,
+    columns: _Columns,
 ) -> Finding | None:
     rule, data = hit.rule, blob.data
     needs: str | None = None
@@ -293,7 +315,7 @@ def _finding(
             severity = severity.lowered()
         call = _v1_call(hit)
     start, end = hit.match.span("secret" if hit.secret is not None else 0)
-    column = len(decode(data[hit.line_start : start])) + 1
+    column = columns.at(hit.line_start, start)
     numbers = blob.line_numbers
     line_no = numbers[hit.line_index] if numbers is not None else hit.line_index + 1
     return Finding(
@@ -305,7 +327,7 @@ def _finding(
             path=blob.path,
             line=line_no,
             column=column,
-            end_column=column + len(decode(data[start:end])),
+            end_column=columns.at(hit.line_start, end),
             commit=blob.origin.commit,
             author=blob.origin.author,
             date=blob.origin.date,

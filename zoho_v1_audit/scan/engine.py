@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -51,6 +52,7 @@ _worker_max_size = 0
 
 def _init_worker(rules: RuleSet, max_size: int) -> None:
     global _worker_rules, _worker_max_size
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     _worker_rules, _worker_max_size = rules, max_size
 
 

@@ -33,6 +33,15 @@ class Skip:
     message: str | None = None
 
 
+def display_path(path: str) -> str:
+    """A path as reports show it: undecodable bytes in file names become `\\xNN` escapes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
 def _display_root(root: Path, several: bool) -> str:
     if not several:
         return ""
@@ -100,7 +109,11 @@ class TreeWalker:
                     entries = sorted(it, key=lambda e: e.name)
             except OSError as exc:
                 self.skips.append(
-                    Skip(prefix + rel_dir, "unreadable", f"cannot list directory: {exc.strerror}")
+                    Skip(
+                        display_path(prefix + rel_dir),
+                        "unreadable",
+                        f"cannot list directory: {exc.strerror}",
+                    )
                 )
                 continue
             subdirs = []
@@ -137,24 +150,24 @@ class TreeWalker:
         if is_dir and entry.name in SKIP_DIRS:
             return None
         if self._excluded(rel, is_dir, ignores):
-            self.skips.append(Skip(prefix + rel, "excluded"))
+            self.skips.append(Skip(display_path(prefix + rel), "excluded"))
             return None
         if is_link:
             target = os.path.realpath(entry.path)
             if target != root and not target.startswith(root + os.sep):
-                self.skips.append(Skip(prefix + rel, "link-outside-root"))
+                self.skips.append(Skip(display_path(prefix + rel), "link-outside-root"))
                 return None
         if is_dir:
             key = (st.st_dev, st.st_ino)
             if key in seen_dirs:
-                self.skips.append(Skip(prefix + rel, "link-loop"))
+                self.skips.append(Skip(display_path(prefix + rel), "link-loop"))
                 return None
             seen_dirs.add(key)
             return True
         if not stat.S_ISREG(st.st_mode):
-            self.skips.append(Skip(prefix + rel, "not-a-regular-file"))
+            self.skips.append(Skip(display_path(prefix + rel), "not-a-regular-file"))
             return None
-        return FileTask(entry.path, prefix + rel)
+        return FileTask(entry.path, display_path(prefix + rel))
 
 
 def read_blob(task: FileTask, max_size: int) -> Blob | Skip:
