@@ -143,7 +143,10 @@ class TreeWalker:
             st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
         except OSError:
             self.skips.append(
-                Skip(prefix + rel, "broken-link" if entry.is_symlink() else "unreadable")
+                Skip(
+                    display_path(prefix + rel),
+                    "broken-link" if entry.is_symlink() else "unreadable",
+                )
             )
             return None
         is_dir = stat.S_ISDIR(st.st_mode)
