@@ -62,9 +62,17 @@ class RuleSet:
     keywords: tuple[bytes, ...] = field(default=())
 
     def rules_by_keyword(self) -> tuple[tuple[int, ...], ...]:
-        """For each keyword (by index), the indexes of the rules that use it."""
+        """For each keyword (by index), the indexes of the rules it lets through.
+
+        A keyword also lets through the rules of every keyword it contains: where
+        `authtoken` occurs, `token` occurs too.
+        """
         return tuple(
-            tuple(i for i, rule in enumerate(self.rules) if keyword in rule.keywords)
+            tuple(
+                i
+                for i, rule in enumerate(self.rules)
+                if any(own in keyword for own in rule.keywords)
+            )
             for keyword in self.keywords
         )
 

@@ -130,14 +130,16 @@ class _Prefilter:
     """All keywords of a rule set found in one pass (Aho-Corasick), mapped to the rules they gate."""
 
     def __init__(self, rules: RuleSet) -> None:
-        self.automaton = ahocorasick_rs.BytesAhoCorasick(list(rules.keywords))
+        self.automaton = ahocorasick_rs.BytesAhoCorasick(
+            list(rules.keywords), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
         self.rules_of = rules.rules_by_keyword()
 
     def lines_per_rule(self, lower: bytes) -> dict[int, list[tuple[int, int]]]:
         """For each rule with a keyword in the text, the spans of the lines that hold one."""
         spans: dict[int, list[tuple[int, int]]] = {}
         line_start, line_end = -1, -1
-        for keyword, start, _ in self.automaton.find_matches_as_indexes(lower, overlapping=True):
+        for keyword, start, _ in self.automaton.find_matches_as_indexes(lower):
             if start >= line_end:
                 line_start = lower.rfind(b"\n", 0, start) + 1
                 line_end = lower.find(b"\n", start)
