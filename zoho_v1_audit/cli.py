@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import click
 import typer
 
 from zoho_v1_audit import __version__
@@ -300,11 +299,15 @@ def main() -> None:
     """Console-script entry point: exit codes 0, 1, 2 and 130 whatever happens."""
     try:
         code = app(standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("zoho-v1-audit: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # the parser's usage errors
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"zoho-v1-audit: error: {exc.format_message()}", err=True)
         sys.exit(ExitCode.USAGE)
     except Exception as exc:  # a bug: say so without a traceback that could quote scanned data
         where = traceback.extract_tb(exc.__traceback__)[-1]

@@ -20,6 +20,7 @@ _FIELDS = {
     "decode", "decoded", "provides", "requires", "requires_scope", "redundant_with",
     "placeholders", "remediation", "examples",
 }  # fmt: skip
+_BOUNDED_WIDTH = 4096  # widest match that lets the detector search windows instead of whole lines
 _REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
 
 
@@ -46,6 +47,7 @@ class Rule:
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
     source: str = ""
+    max_width: int | None = None
 
     @property
     def has_secret(self) -> bool:
@@ -150,7 +152,7 @@ class _RuleReader:
     def optional_regex(self, key: str) -> re.Pattern[str] | None:
         return self.regex_str(key, self.text(key)) if key in self.raw else None
 
-    def pattern(self) -> re.Pattern[bytes]:
+    def pattern(self) -> tuple[re.Pattern[bytes], int | None]:
         source = self.text("pattern")
         try:
             tree = sre_parse.parse(source)
@@ -163,7 +165,8 @@ class _RuleReader:
                 "nested variable-length quantifiers can backtrack catastrophically; "
                 "use bounded, non-nested repeats",
             )
-        return regex
+        high = tree.getwidth()[1]
+        return regex, (high if high <= _BOUNDED_WIDTH else None)
 
     def enum(self, key: str, kind: type[Category] | type[Severity]) -> Any:
         value = self.text(key)
@@ -186,7 +189,7 @@ class _RuleReader:
         keywords = self.strings("keywords")
         if not keywords or any(k != k.lower() for k in keywords):
             raise self.fail("keywords", "must be a non-empty list of lower-case literals")
-        regex = self.pattern()
+        regex, max_width = self.pattern()
         has_secret = "secret" in regex.groupindex
         if has_secret != ("secret_kind" in self.raw):
             raise self.fail(
@@ -225,6 +228,7 @@ class _RuleReader:
             examples_match=tuple(reader.strings("match")),
             examples_no_match=tuple(reader.strings("no_match")),
             source=source,
+            max_width=max_width,
         )
 
     def enum_list(self, key: str, values: list[str]) -> list[Category]:

@@ -28,6 +28,7 @@ _DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
 _COMMENT_STARTS = (b"#", b"//", b"/*", b"*", b"<!--", b"--", b";", b"rem ", b"REM ")
 _IGNORE = re.compile(rb"zoho-v1-audit:\s?ignore(?:\[([a-z0-9, -]{1,200})\])?")
 _SNIPPET_WIDTH = 160
+_LONG_LINE = 4096  # lines longer than this are searched in windows around keywords
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
 
 
@@ -134,21 +135,34 @@ class _Prefilter:
             list(rules.keywords), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
         self.rules_of = rules.rules_by_keyword()
+        self.widths = [rule.max_width for rule in rules.rules]
 
-    def lines_per_rule(self, lower: bytes) -> dict[int, list[tuple[int, int]]]:
-        """For each rule with a keyword in the text, the spans of the lines that hold one."""
+    def spans_per_rule(self, lower: bytes) -> dict[int, list[tuple[int, int]]]:
+        """For each rule with a keyword in the text, the spans to search, in text order.
+
+        A span is the line that holds the keyword; on a very long line (minified code) it is a
+        window around the keyword as wide as the rule's widest match, so work stays linear.
+        """
         spans: dict[int, list[tuple[int, int]]] = {}
         line_start, line_end = -1, -1
-        for keyword, start, _ in self.automaton.find_matches_as_indexes(lower):
+        for keyword, start, end in self.automaton.find_matches_as_indexes(lower):
             if start >= line_end:
                 line_start = lower.rfind(b"\n", 0, start) + 1
                 line_end = lower.find(b"\n", start)
                 if line_end < 0:
                     line_end = len(lower)
+            long_line = line_end - line_start > _LONG_LINE
             for rule in self.rules_of[keyword]:
-                lines = spans.setdefault(rule, [])
-                if not lines or lines[-1][0] != line_start:
-                    lines.append((line_start, line_end))
+                width = self.widths[rule]
+                if long_line and width is not None:
+                    lo, hi = max(line_start, start - width), min(line_end, end + width)
+                else:
+                    lo, hi = line_start, line_end
+                found = spans.setdefault(rule, [])
+                if found and found[-1][0] <= lo <= found[-1][1]:
+                    found[-1] = (found[-1][0], max(hi, found[-1][1]))
+                else:
+                    found.append((lo, hi))
         return spans
 
 
@@ -170,10 +184,18 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     runs only on the lines where a keyword occurs.
     """
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
-    for order, lines in _prefilter(rules).lines_per_rule(data.lower()).items():
+    for order, spans in _prefilter(rules).spans_per_rule(data.lower()).items():
         rule = rules.rules[order]
-        for start, end in lines:
-            raw.extend((m.start(), order, rule, m) for m in rule.regex.finditer(data, start, end))
+        for start, end in spans:
+            for m in rule.regex.finditer(data, start, end):
+                if end < len(data) and data[end] != 10:  # a window: confirm against the whole line
+                    line_end = data.find(b"\n", end)
+                    confirmed = rule.regex.match(
+                        data, m.start(), len(data) if line_end < 0 else line_end
+                    )
+                    if confirmed is None or confirmed.end() != m.end():
+                        continue
+                raw.append((m.start(), order, rule, m))
     raw.sort(key=lambda item: (item[0], item[1]))
     hits: list[_Hit] = []
     line_index, counted_to = 0, 0

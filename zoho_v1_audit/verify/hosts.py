@@ -1,0 +1,128 @@
+"""Where verification may send a token: Zoho's data centres, official hosts, `--api-base` rules."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from zoho_v1_audit.errors import UsageError
+
+# Data-centre codes, in the order they are tried after the preferred one.
+DATA_CENTRES = ("com", "eu", "in", "au", "cn", "jp")
+
+# Hosts that served CRM API v1 (and the v1 authtoken), per data centre.
+V1_HOSTS = {
+    "com": "crm.zoho.com",
+    "eu": "crm.zoho.eu",
+    "cn": "crm.zoho.com.cn",
+    "in": "crm.zoho.in",
+}
+
+# CRM API 2.0+ hosts, where OAuth access tokens are checked.
+API_HOSTS = {
+    "com": "www.zohoapis.com",
+    "eu": "www.zohoapis.eu",
+    "in": "www.zohoapis.in",
+    "au": "www.zohoapis.com.au",
+    "cn": "www.zohoapis.com.cn",
+    "jp": "www.zohoapis.jp",
+}
+
+OFFICIAL_HOSTS = frozenset(V1_HOSTS.values()) | frozenset(API_HOSTS.values())
+
+ALL = "*"  # the key of a single --api-base that stands for every data centre
+
+
+@dataclass(frozen=True, slots=True)
+class Bases:
+    """Base URLs in play, per data centre (ordered), for v1 probes and for OAuth probes.
+
+    With a single `--api-base URL` both maps hold one entry under `ALL`.
+    """
+
+    v1: dict[str, str]
+    oauth: dict[str, str]
+
+    @property
+    def shared(self) -> bool:
+        """True when one base stands for every data centre."""
+        return ALL in self.v1
+
+
+def check_dc(dc: str, option: str = "--dc") -> str:
+    """The normalised data-centre code, or UsageError naming `option`."""
+    code = dc.strip().lower()
+    if code not in DATA_CENTRES:
+        raise UsageError(
+            f"{option}: data centre must be one of: {', '.join(DATA_CENTRES)} (got {dc!r})"
+        )
+    return code
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """A safe base URL without trailing slash, or UsageError.
+
+    HTTPS goes to Zoho's official hosts or to loopback; plain HTTP only to loopback.
+    No credentials, query or fragment.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        raise UsageError(f"--api-base: not a valid URL: {url!r}") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise UsageError(f"--api-base: need an http(s) URL with a host: {url!r}")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise UsageError(f"--api-base: no credentials, query or fragment allowed: {url!r}")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise UsageError(
+            f"--api-base: plain http is only allowed to a loopback address, not {host!r}; "
+            "tokens travel over HTTPS"
+        )
+    if parts.scheme == "https" and host not in OFFICIAL_HOSTS and not _is_loopback(host):
+        raise UsageError(
+            f"--api-base: {host!r} is not an official Zoho host "
+            f"({', '.join(sorted(OFFICIAL_HOSTS))}) or a loopback address"
+        )
+    return url.strip().rstrip("/")
+
+
+def parse_bases(api_bases: tuple[str, ...]) -> Bases:
+    """Bases from raw `--api-base` values ("URL" once, or "DC=URL" repeatable); defaults without."""
+    if not api_bases:
+        return Bases(
+            v1={dc: f"https://{host}" for dc, host in V1_HOSTS.items()},
+            oauth={dc: f"https://{host}" for dc, host in API_HOSTS.items()},
+        )
+    given: dict[str, str] = {}
+    for raw in api_bases:
+        label, sep, url = raw.partition("=")
+        if not sep or "://" in label:
+            label, url = ALL, raw
+        else:
+            label = check_dc(label, "--api-base")
+        if label in given:
+            what = "a single URL" if label == ALL else f"data centre {label!r}"
+            raise UsageError(f"--api-base: {what} given twice")
+        given[label] = check_base_url(url)
+    if ALL in given and len(given) > 1:
+        raise UsageError("--api-base: give either one URL for every data centre, or DC=URL values")
+    return Bases(v1=given, oauth=dict(given))
+
+
+def probe_order(in_play: list[str], first: str | None) -> list[str]:
+    """Data centres to try: `first` when it is in play, then the others in their usual order."""
+    if first in in_play:
+        return [first, *(dc for dc in in_play if dc != first)]
+    return list(in_play)
