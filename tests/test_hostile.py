@@ -51,7 +51,7 @@ def test_odd_file_names_survive_every_output(tmp_path: Path) -> None:
         "a|b`c*d.env",
         'comma,"quote".env',
     ]
-    write_tree(tmp_path, {name: f"ZOHO_AUTHTOKEN={TOKEN}\n" for name in names})
+    write_tree(tmp_path, dict.fromkeys(names, f"ZOHO_AUTHTOKEN={TOKEN}\n"))
     (tmp_path / os.fsdecode(b"latin1-\xe9.env")).write_text(f"ZOHO_AUTHTOKEN={TOKEN}\n")
     result = scan(tmp_path)
     (secret,) = result.secrets
