@@ -40,7 +40,7 @@ def test_text_report_and_exit_code(leaky: Path) -> None:
     result = runner.invoke(app, ["scan", str(leaky)])
     assert result.exit_code == 1
     assert "v1-authtoken-assignment" in result.stdout
-    assert "3 findings (2 critical, 1 high" in result.stdout
+    assert "4 findings (2 critical, 1 high, 1 medium)" in result.stdout
     assert TOKEN not in result.stdout and PASSWORD not in result.stdout
 
 
@@ -82,7 +82,7 @@ def test_several_outputs_in_one_run(leaky: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["scan", str(leaky), "-o", str(out_json), "-o", str(out_txt)])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "3 findings" in result.stderr
+    assert "4 findings" in result.stderr
     assert json.loads(out_json.read_text())["schema_version"] == "1"
     assert "Secrets to revoke" in out_txt.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.txt", "repo"]
