@@ -76,11 +76,13 @@ def sha256_hex(value: str) -> str:
 def preview(value: str) -> str:
     """A redacted form that identifies a secret to a human without revealing it.
 
-    Long tokens keep 4 characters at each end (8 of 32 or more); shorter secrets such as
+    Long tokens keep 4 characters at each end (and OAuth tokens the 4 after their common
+    `1000.` prefix); shorter secrets such as
     passwords keep at most their first 2.
     """
     if len(value) >= 24:
-        return f"{value[:4]}…{value[-4:]}"
+        head = 9 if value.startswith("1000.") else 4  # OAuth tokens share the "1000." prefix
+        return f"{value[:head]}…{value[-4:]}"
     if len(value) >= 12:
         return value[:2] + "…"
     return "…"
