@@ -29,20 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT.parent / "shared" / "bench" / "make_corpus.py"
 
 # The detector's main patterns in ripgrep's syntax (no look-around), for a like-for-like scan.
-RG_PATTERNS = [
-    r"crm/private/(xml|json)",
-    r"(?i:authtoken|(zoho|crm)[A-Za-z0-9_.-]{0,20}auth[_-]token)[A-Za-z0-9_.-]{0,40}['\"]?\s{0,20}(=>|[:=,(>]|%3[dD])\s{0,20}['\"]?[0-9a-z]{32}",
-    r"(?i:zoho-authtoken)\s{1,5}[0-9a-z]{32}",
-    r"AUTHTOKEN=[0-9a-z]{32}",
-    r"1000\.[0-9a-f]{32}\.[0-9a-f]{32}",
-    r"1000\.[A-Z0-9]{30}",
-    r"(?i:client[_-]?secret)[A-Za-z0-9_.-]{0,40}['\"]?\s{0,20}(=>|[:=,(>])\s{0,20}['\"]?[0-9a-f]{42}",
-    r"apiauthtoken/(nb/)?create",
-    r"(?i:scope)['\"]?\s{0,10}(=>|[:=,])\s{0,10}['\"]?(ZohoCRM/)?crmapi",
-    r"(?i:password|passwd)['\"]?\s{0,10}(=>|[:=,(])",
-    r"crm\.zoho\.(['\"]\s{0,5}(\+|\.)|\{|#\{|\$\{|%s)",
-    r"['\"/]([A-Z][A-Za-z0-9_]{1,40}/)?(get|insert|update|delete|search|convert|upload|download|de)[A-Za-z]{2,30}['\"?]",
-]
+RG_PATTERNS = r"""
+crm/private/(xml|json)
+(?i:authtoken|(zoho|crm)[A-Za-z0-9_.-]{0,20}auth[_-]token)[A-Za-z0-9_.-]{0,40}['"]?\s{0,20}(=>|[:=,(>]|%3[dD])\s{0,20}['"]?[0-9a-z]{32}
+(?i:zoho-authtoken)\s{1,5}[0-9a-z]{32}
+AUTHTOKEN=[0-9a-z]{32}
+1000\.[0-9a-f]{32}\.[0-9a-f]{32}
+1000\.[A-Z0-9]{30}
+(?i:client[_-]?secret)[A-Za-z0-9_.-]{0,40}['"]?\s{0,20}(=>|[:=,(>])\s{0,20}['"]?[0-9a-f]{42}
+apiauthtoken/(nb/)?create
+(?i:scope)['"]?\s{0,10}(=>|[:=,])\s{0,10}['"]?(ZohoCRM/)?crmapi
+(?i:password|passwd)['"]?\s{0,10}(=>|[:=,(])
+crm\.zoho\.(['"]\s{0,5}(\+|\.)|\{|\#\{|\$\{|%s)
+['"/]([A-Z][A-Za-z0-9_]{1,40}/)?(get|insert|update|delete|search|convert|upload|download|de)[A-Za-z]{2,30}['"?]
+""".split()
 
 
 def run(cmd: list[str]) -> tuple[float, int]:

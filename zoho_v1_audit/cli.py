@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import sys
@@ -238,7 +239,8 @@ def _write_outputs(
     from zoho_v1_audit.report import render
     from zoho_v1_audit.report.text import summary_line
 
-    rendered = [(path, render(doc, fmt, options)) for path, fmt in targets]
+    plain = dataclasses.replace(options, color=False)  # files get no ANSI colours
+    rendered = [(path, render(doc, fmt, plain)) for path, fmt in targets]
     for path, text in rendered:
         write_atomic(path, text)
     if not targets:

@@ -54,14 +54,14 @@ class RenderOptions:
     title: str = DEFAULT_TITLE
     repo_url: str | None = None
     template: Path | None = None
-    color: bool = False
+    color: bool = False  # writing to a terminal: colours, and indented JSON
     width: int | None = None
 
 
 def render(doc: Document, fmt: OutputFormat, options: RenderOptions) -> str:
     """Render a result document; renderers are imported only when used."""
     if fmt is OutputFormat.JSON:
-        return render_json(doc)
+        return render_json(doc, pretty=options.color)
     if fmt is OutputFormat.TEXT:
         from zoho_v1_audit.report.text import render_text
 

@@ -114,6 +114,8 @@ def to_document(result: ScanResult, *, show_secrets: bool = False) -> Document:
     }
 
 
-def render_json(doc: Document) -> str:
-    """Serialise a document with stable key order."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+def render_json(doc: Document, *, pretty: bool = False) -> str:
+    """Serialise a document in its fixed key order; compact (the fast C encoder) unless `pretty`."""
+    if pretty:
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
