@@ -20,6 +20,7 @@ _FIELDS = {
     "decode", "decoded", "provides", "requires", "requires_scope", "redundant_with",
     "placeholders", "remediation", "examples",
 }  # fmt: skip
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _BOUNDED_WIDTH = 4096  # widest match that lets the detector search windows instead of whole lines
 _REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
 
@@ -240,7 +241,7 @@ class _RuleReader:
 
 def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]]]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
