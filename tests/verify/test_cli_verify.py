@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "legacy-crm-app"
 ACCESS = f"1000.{TOKEN_EU}.{TOKEN}"
 DEAD = "5e8b1d4a9b1e4d7a2c5f8e0b3d6a9c2f"
+MOVED = "7a2c5f8e0b3d6a9c2f5e8b1d4a9b1e4d"
 runner = CliRunner()
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A tree with one token in three files, an eu token, a dead token and OAuth tokens."""
+    """One token in three files, an eu token, a dead one, one that moved to in, OAuth tokens."""
     return write_tree(
         tmp_path / "repo",
         {
@@ -39,6 +40,10 @@ def repo(tmp_path: Path) -> Path:
                 f"params = {{'authtoken': '{TOKEN_EU}', 'scope': 'crmapi'}}\n"
             ),
             "old.rb": f"AUTHTOKEN = '{DEAD}'  # authtoken\n",
+            "moved.js": (
+                "const url = 'https://crm.zoho.com/crm/private/json/Leads/getRecords';\n"
+                f"const authtoken = '{MOVED}';\n"
+            ),
             "oauth.py": f"access_token = '{ACCESS}'\nrefresh_token = '{REFRESH}'\n",
         },
     )
@@ -55,6 +60,7 @@ def by_hash(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def script_repo(zoho: ZohoServer) -> None:
     zoho.script(TOKEN, com=code("4422"))
     zoho.script(TOKEN_EU, eu=result())
+    zoho.script(MOVED, default=code("4834"), **{"in": code("4001")})
     zoho.script(ACCESS, com=oauth_error("OAUTH_SCOPE_MISMATCH"))
 
 
@@ -77,6 +83,11 @@ def test_verify_through_the_cli(repo: Path, zoho: ZohoServer) -> None:
     assert eu["endpoint"] == f"{zoho.base('eu')}/crm/private/json/Info/getModules"
     assert [r.dc for r in zoho.for_token(TOKEN_EU)] == ["eu"]  # its URL's data centre first
 
+    moved = secrets[sha256_hex(MOVED)]["verification"]
+    assert (moved["status"], moved["data_centre"]) == ("live", "in")
+    assert "live on in, not on com as its v1 URL says" in moved["reason"]
+    assert [r.dc for r in zoho.for_token(MOVED)] == ["com", "eu", "cn", "in"]
+
     dead = secrets[sha256_hex(DEAD)]["verification"]
     assert dead["status"] == "invalid"
     assert dead["reason"].startswith("Zoho answered 4834 Invalid Ticket Id on com, eu, cn and in")
@@ -93,7 +104,7 @@ def test_verify_through_the_cli(repo: Path, zoho: ZohoServer) -> None:
     assert section["enabled"] is True
     assert section["api_base"]["eu"] == zoho.base("eu")
     assert all(r.token_in in ("body", "header") and not r.query for r in zoho.requests)
-    for value in (TOKEN, TOKEN_EU, DEAD, ACCESS, REFRESH):
+    for value in (TOKEN, TOKEN_EU, DEAD, MOVED, ACCESS, REFRESH):
         assert value not in result_.output
 
 
@@ -118,7 +129,7 @@ def test_python_dash_m_with_one_base_for_all(repo: Path, zoho: ZohoServer) -> No
     )
     assert secrets[sha256_hex(DEAD)]["verification"]["status"] == "invalid"
     assert {r.dc for r in zoho.requests} == {"*"}
-    assert len(zoho.requests) == 4  # TOKEN, TOKEN_EU, DEAD, ACCESS: one request each
+    assert len(zoho.requests) == 5  # TOKEN, TOKEN_EU, DEAD, MOVED, ACCESS: one request each
     assert TOKEN not in proc.stdout + proc.stderr
 
 
