@@ -166,7 +166,7 @@ def test_concurrency_and_deadline_options(tmp_path: Path) -> None:
     statuses = [s["verification"]["status"] for s in doc["secrets"]]
     assert len(statuses) == 12
     assert zoho.peak == 2
-    assert 4 <= statuses.count("live") <= 10
+    assert 2 <= statuses.count("live") <= 10
     assert statuses.count("live") + statuses.count("unknown") == 12
     assert doc["scan"]["verification"]["deadline_s"] == 0.45
 

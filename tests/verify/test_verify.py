@@ -253,7 +253,7 @@ def test_deadline_leaves_unreached_tokens_unknown_never_dropped() -> None:
         run(zoho, secrets, "com", concurrency=1, deadline=0.45)
         took = time.monotonic() - started
     statuses = [s.verification.status for s in secrets]
-    assert took < 0.9
+    assert took < 1.5
     assert 2 <= statuses.count(Status.LIVE) <= 5
     assert statuses.count(Status.LIVE) + statuses.count(Status.UNKNOWN) == 20
     late = [s.verification for s in secrets if s.verification.status is Status.UNKNOWN]
