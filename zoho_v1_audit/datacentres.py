@@ -1,10 +1,30 @@
-"""Zoho data centres: the short codes used everywhere, and how hosts map to them."""
+"""Zoho data centres: their short codes, their hosts, and how a host maps back to its code."""
 
 from __future__ import annotations
 
-# Domain suffix after "zoho." -> data-centre code.
-_SUFFIX_TO_DC = {"com": "com", "eu": "eu", "in": "in", "com.au": "au", "com.cn": "cn", "jp": "jp"}
-_ALIASES = {"crm.baihui.com": "cn"}
+# Data-centre codes, in the order they are tried after the preferred one.
+DATA_CENTRES = ("com", "eu", "in", "au", "cn", "jp")
+
+# Hosts that served CRM API v1 (and the v1 authtoken), per data centre.
+V1_HOSTS = {
+    "com": "crm.zoho.com",
+    "eu": "crm.zoho.eu",
+    "cn": "crm.zoho.com.cn",
+    "in": "crm.zoho.in",
+}
+
+# CRM API 2.0+ hosts, where OAuth access tokens are checked.
+API_HOSTS = {
+    "com": "www.zohoapis.com",
+    "eu": "www.zohoapis.eu",
+    "in": "www.zohoapis.in",
+    "au": "www.zohoapis.com.au",
+    "cn": "www.zohoapis.com.cn",
+    "jp": "www.zohoapis.jp",
+}
+
+_SUFFIX_TO_DC = {host.partition("zohoapis.")[2]: dc for dc, host in API_HOSTS.items()}
+_ALIASES = {"crm.baihui.com": "cn"}  # the older Chinese brand
 
 
 def data_centre_of(host: str) -> str:

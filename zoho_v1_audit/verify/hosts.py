@@ -6,29 +6,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from zoho_v1_audit.datacentres import API_HOSTS, DATA_CENTRES, V1_HOSTS
 from zoho_v1_audit.errors import UsageError
-
-# Data-centre codes, in the order they are tried after the preferred one.
-DATA_CENTRES = ("com", "eu", "in", "au", "cn", "jp")
-
-# Hosts that served CRM API v1 (and the v1 authtoken), per data centre.
-V1_HOSTS = {
-    "com": "crm.zoho.com",
-    "eu": "crm.zoho.eu",
-    "cn": "crm.zoho.com.cn",
-    "in": "crm.zoho.in",
-}
-
-# CRM API 2.0+ hosts, where OAuth access tokens are checked.
-API_HOSTS = {
-    "com": "www.zohoapis.com",
-    "eu": "www.zohoapis.eu",
-    "in": "www.zohoapis.in",
-    "au": "www.zohoapis.com.au",
-    "cn": "www.zohoapis.com.cn",
-    "jp": "www.zohoapis.jp",
-}
-
 
 ALL = "*"  # the key of a single --api-base that stands for every data centre
 
