@@ -44,14 +44,21 @@ def _findings_table(doc: Document) -> Table:
 
 
 def _secrets_table(doc: Document) -> Table:
+    verified = bool(doc["scan"]["verification"].get("enabled"))
     table = Table(title="Secrets to revoke and replace", title_justify="left")
-    for name in ("secret", "kind", "status", "places", "first place"):
+    columns = ["secret", "kind", "status", "places", "first place"] + (["why"] if verified else [])
+    for name in columns:
         table.add_column(name, overflow="fold")
     for s in doc["secrets"]:
-        status = s["verification"]["status"]
-        table.add_row(
-            s["preview"], s["kind"], status, str(len(s["locations"])), _where(s["locations"][0])
-        )
+        v = s["verification"]
+        row = [
+            s["preview"],
+            s["kind"],
+            v["status"],
+            str(len(s["locations"])),
+            _where(s["locations"][0]),
+        ]
+        table.add_row(*row, *([v["reason"]] if verified else []))
     return table
 
 
