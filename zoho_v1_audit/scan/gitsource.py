@@ -1,0 +1,128 @@
+"""Git sources: the added lines of every commit in history, or of the index, as blobs.
+
+Both stream one `-U0` patch from git and parse it line by line, so memory stays flat however
+long the history is. Paths are relative to the scanned directory (`--relative`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import IO, cast
+
+from zoho_v1_audit.errors import AuditError
+from zoho_v1_audit.models import Blob, ScanWarning, Stats
+from zoho_v1_audit.scan.gitrepo import (
+    git_command,
+    git_env,
+    git_message,
+    has_head,
+    require_repo,
+    revision_args,
+    shallow_boundary,
+)
+from zoho_v1_audit.scan.patches import LOG_FORMAT, parse_patches
+
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+
+# Options shared by every patch git writes for us: added lines only, real bytes, fixed prefixes.
+PATCH_OPTIONS = (
+    "-p",
+    "-U0",
+    "-M",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--relative",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+HISTORY_OPTIONS = ("log", *PATCH_OPTIONS, "--cc", "--root", LOG_FORMAT)
+
+
+def stream_git(
+    cwd: Path, args: list[str], warnings: list[ScanWarning]
+) -> Generator[bytes, None, None]:
+    """Lines of a git command's output as they come; AuditError if git fails.
+
+    Stops git when the consumer stops early. git's warnings (e.g. rename detection skipped)
+    become scan warnings.
+    """
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            git_command(*args), cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=git_env()
+        )
+        stdout = cast(IO[bytes], proc.stdout)  # stdout=PIPE
+        finished = False
+        try:
+            yield from stdout
+            finished = True
+        finally:
+            if not finished:
+                proc.kill()
+            stdout.close()
+            code = proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    if code != 0:
+        raise AuditError(f"git {args[0]} failed: {git_message(stderr)}")
+    warnings.extend(
+        ScanWarning(".", f"git: {line.removeprefix('warning: ')}")
+        for line in stderr.decode("utf-8", "replace").splitlines()
+        if line.startswith("warning: ")
+    )
+
+
+def _shallow_warning(cwd: Path, warnings: list[ScanWarning]) -> None:
+    boundary = shallow_boundary(cwd)
+    if boundary:
+        shown = ", ".join(c[:12] for c in boundary[:3]) + (" …" if len(boundary) > 3 else "")
+        warnings.append(
+            ScanWarning(
+                ".",
+                f"shallow clone: history before {shown} is not in this clone and was not scanned; "
+                "files at that cut-off are scanned as if added there (their real commits are "
+                "unknown). Run `git fetch --unshallow` to scan the whole history.",
+            )
+        )
+
+
+def iter_history_blobs(
+    repo: Path,
+    *,
+    since: str | None,
+    rev_range: str | None,
+    all_branches: bool,
+    stats: Stats,
+    warnings: list[ScanWarning],
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> Iterator[Blob]:
+    """The added lines of each file in each commit, newest commit first.
+
+    `since` scans the commits after a revision, `rev_range` a range `A..B`, `all_branches` every
+    ref (branches, tags, remote-tracking branches) instead of HEAD. Merge commits contribute only
+    the lines the merge itself wrote. Raises UsageError outside a git repository.
+    """
+    cwd = require_repo(repo, work_tree=False)
+    revs = revision_args(cwd, since=since, rev_range=rev_range, all_branches=all_branches)
+    if not all_branches and rev_range is None and not has_head(cwd):
+        warnings.append(ScanWarning(".", "the repository has no commits yet: no history to scan"))
+        return
+    _shallow_warning(cwd, warnings)
+    lines = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings)
+    yield from parse_patches(lines, stats, max_size=max_size)
+
+
+def iter_staged_blobs(
+    repo: Path, stats: Stats, warnings: list[ScanWarning], *, max_size: int = DEFAULT_MAX_SIZE
+) -> Iterator[Blob]:
+    """The lines that the next commit adds: the index against HEAD (or against nothing yet).
+
+    Inside a hook git points GIT_INDEX_FILE at the index being committed (`commit -a`,
+    `commit PATHS`); it is passed through, so this is exactly what is about to be committed.
+    """
+    cwd = require_repo(repo, work_tree=True)
+    lines = stream_git(cwd, ["diff", "--cached", *PATCH_OPTIONS], warnings)
+    yield from parse_patches(lines, stats, max_size=max_size)
