@@ -1,0 +1,311 @@
+"""Configuration: `.zoho-v1-audit.yaml` or `[tool.zoho-v1-audit]` in pyproject.toml.
+
+The nearest file from the scan root up to the repository root is used (`--config PATH`
+overrides the search). Every key is validated; a mistake is a ConfigError naming the file,
+the key and the reason. Command-line flags win over the file: list flags add to its lists,
+other flags replace its values.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from zoho_v1_audit.errors import ConfigError, UsageError
+from zoho_v1_audit.models import Severity
+
+CONFIG_NAMES = (".zoho-v1-audit.yaml", ".zoho-v1-audit.yml")
+PYPROJECT = "pyproject.toml"
+TOOL_KEY = "zoho-v1-audit"
+FAIL_ON_CHOICES = (*(s.value for s in Severity), "never")
+
+_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+def parse_size(text: str) -> int:
+    """`10MB`, `512k`, `1.5G` or plain bytes."""
+    m = _SIZE.fullmatch(text)
+    if m is None:
+        raise UsageError(f"not a size: {text!r} (use e.g. 10MB, 512k)")
+    unit = (m.group(2) or "").lower()[:1]
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyConfig:
+    """Verification settings from the file; None where the file says nothing."""
+
+    dc: str | None = None
+    api_base: tuple[str, ...] | None = None
+    timeout: float | None = None
+    concurrency: int | None = None
+    deadline: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A validated configuration; `source` is None when no file was found."""
+
+    source: Path | None = None
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    rules: tuple[Path, ...] = ()
+    disable: tuple[str, ...] = ()
+    allow_patterns: tuple[re.Pattern[str], ...] = ()
+    allow_hashes: frozenset[str] = frozenset()
+    fail_on: str | None = None
+    max_file_size: int | None = None
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+    owners: Path | None = None
+
+    def check_rule_ids(self, known: Iterable[str]) -> None:
+        """ConfigError when `disable` names a rule that does not exist."""
+        unknown = sorted(set(self.disable) - set(known))
+        if unknown:
+            raise ConfigError(f"{self.source}: disable: unknown rule id(s): {', '.join(unknown)}")
+
+
+def _repo_top(start: Path) -> Path | None:
+    """The nearest directory at or above `start` that holds `.git` (a directory or a file)."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
+    """The `[tool.zoho-v1-audit]` table of a pyproject.toml, or None when it has none."""
+    raw = path.read_bytes()
+    if TOOL_KEY.encode() not in raw:  # skip parsing unrelated pyproject files
+        return None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    section = data.get("tool", {}).get(TOOL_KEY)
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.{TOOL_KEY}] must be a table")
+    return section
+
+
+def find_config(start: Path) -> Path | None:
+    """The config file nearest to `start`, searching up to the repository root.
+
+    Outside a git repository only `start` itself is searched. In one directory the YAML
+    file wins over pyproject.toml.
+    """
+    start = (start if start.is_dir() else start.parent).resolve()
+    top = _repo_top(start)
+    for directory in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+        pyproject = directory / PYPROJECT
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+        if top is None or directory == top:
+            return None
+    return None
+
+
+def _read(path: Path) -> Mapping[str, Any]:
+    """The raw mapping of a YAML file, a pyproject.toml section, or another TOML file."""
+    if path.name == PYPROJECT:
+        return _pyproject_section(path) or {}
+    if path.suffix == ".toml":
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        section = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
+    else:
+        try:
+            section = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+    return section
+
+
+class _Reader:
+    """Validates one file's values; every error names the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.base = path.resolve().parent
+
+    def error(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {reason}")
+
+    def strings(self, key: str, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(key, "expected a list of non-empty strings")
+        return tuple(value)
+
+    def path_value(self, key: str, value: object) -> Path:
+        if not isinstance(value, str) or not value:
+            raise self.error(key, "expected a path")
+        path = self.base / value
+        if not path.exists():
+            raise self.error(key, f"no such file or directory: {value}")
+        return path
+
+    def number(self, key: str, value: object, *, low: float, integer: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"expected a number, got {value!r}")
+        if integer and not isinstance(value, int):
+            raise self.error(key, f"expected a whole number, got {value!r}")
+        if value < low:
+            raise self.error(key, f"must be at least {low:g}, got {value!r}")
+        return value
+
+    def checked(self, key: str, check: Callable[[_A], _R], value: _A) -> _R:
+        try:
+            return check(value)
+        except UsageError as exc:
+            message = str(exc)
+            if message.startswith("--"):  # "--dc: ..." names a flag; here the key is named instead
+                message = message.partition(": ")[2]
+            raise self.error(key, message) from None
+
+
+def _allow(reader: _Reader, value: object) -> tuple[tuple[re.Pattern[str], ...], frozenset[str]]:
+    items = reader.strings("allow", value)
+    patterns: list[re.Pattern[str]] = []
+    hashes: set[str] = set()
+    for index, item in enumerate(items):
+        if _SHA256.fullmatch(item):
+            hashes.add(item.lower())
+            continue
+        try:
+            patterns.append(re.compile(item))
+        except re.error as exc:
+            raise reader.error(
+                f"allow[{index}]", f"not a valid regular expression: {exc}"
+            ) from None
+    return tuple(patterns), frozenset(hashes)
+
+
+def _max_size(reader: _Reader, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise reader.error("max_file_size", f"expected bytes or a size such as 10MB, got {value!r}")
+    size = value if isinstance(value, int) else reader.checked("max_file_size", parse_size, value)
+    if size < 1:
+        raise reader.error("max_file_size", "must be at least 1 byte")
+    return size
+
+
+def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
+    from zoho_v1_audit.verify.hosts import check_dc, parse_bases
+
+    if not isinstance(value, dict):
+        raise reader.error(
+            "verify", "expected a mapping (dc, api_base, timeout, concurrency, deadline)"
+        )
+    known = ("dc", "api_base", "timeout", "concurrency", "deadline")
+    for key in value:
+        if key not in known:
+            raise reader.error(f"verify.{key}", f"unknown key (known: {', '.join(known)})")
+    out: dict[str, Any] = {}
+    if "dc" in value:
+        if not isinstance(value["dc"], str):
+            raise reader.error("verify.dc", "expected a data-centre code such as com or eu")
+        out["dc"] = reader.checked("verify.dc", check_dc, value["dc"])
+    if "api_base" in value:
+        if not trusted:
+            raise reader.error(
+                "verify.api_base",
+                "only accepted from a file named with --config: a configuration found in the "
+                "scanned code must not choose where tokens are sent",
+            )
+        bases = value["api_base"]
+        bases = reader.strings("verify.api_base", [bases] if isinstance(bases, str) else bases)
+        reader.checked("verify.api_base", parse_bases, bases)
+        out["api_base"] = bases
+    if "timeout" in value:
+        out["timeout"] = float(reader.number("verify.timeout", value["timeout"], low=0.1))
+    if "concurrency" in value:
+        concurrency = int(
+            reader.number("verify.concurrency", value["concurrency"], low=1, integer=True)
+        )
+        if concurrency > 32:
+            raise reader.error("verify.concurrency", f"must be at most 32, got {concurrency}")
+        out["concurrency"] = concurrency
+    if value.get("deadline") is not None:
+        out["deadline"] = float(reader.number("verify.deadline", value["deadline"], low=0.1))
+    return VerifyConfig(**out)
+
+
+KEYS = (
+    "exclude",
+    "include",
+    "rules",
+    "disable",
+    "allow",
+    "fail_on",
+    "max_file_size",
+    "verify",
+    "owners",
+)
+
+
+def read_config(path: Path, *, trusted: bool) -> Config:
+    """Parse and validate one config file.
+
+    `trusted` is true for a file the user named with --config; only such a file may set
+    `verify.api_base`.
+    """
+    data = _read(path)
+    reader = _Reader(path)
+    for key in data:
+        if key not in KEYS:
+            raise reader.error(str(key), f"unknown key (known: {', '.join(KEYS)})")
+    values: dict[str, Any] = {"source": path}
+    for key in ("exclude", "include", "disable"):
+        if key in data:
+            values[key] = reader.strings(key, data[key])
+    if "rules" in data:
+        values["rules"] = tuple(
+            reader.path_value(f"rules[{i}]", item)
+            for i, item in enumerate(reader.strings("rules", data["rules"]))
+        )
+    if "allow" in data:
+        values["allow_patterns"], values["allow_hashes"] = _allow(reader, data["allow"])
+    if "fail_on" in data:
+        if data["fail_on"] not in FAIL_ON_CHOICES:
+            raise reader.error(
+                "fail_on", f"must be one of {', '.join(FAIL_ON_CHOICES)}, got {data['fail_on']!r}"
+            )
+        values["fail_on"] = data["fail_on"]
+    if "max_file_size" in data:
+        values["max_file_size"] = _max_size(reader, data["max_file_size"])
+    if "verify" in data:
+        values["verify"] = _verify(reader, data["verify"], trusted=trusted)
+    if "owners" in data:
+        values["owners"] = reader.path_value("owners", data["owners"])
+    return Config(**values)
+
+
+def load_config(scan_root: Path, explicit: Path | None = None) -> Config:
+    """The configuration for a scan: the file given with --config, else the nearest one found."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found")
+        return read_config(explicit, trusted=True)
+    found = find_config(scan_root)
+    return read_config(found, trusted=False) if found is not None else Config()
