@@ -20,7 +20,7 @@ from zoho_v1_audit.scan.text import decode
 COMMIT_MARK = b"\x00"  # `--format=%x00%H%x00%aN <%aE>%x00%aI`: no diff line starts with NUL
 LOG_FORMAT = "--format=%x00%H%x00%aN <%aE>%x00%aI"
 
-_HUNK = re.compile(rb"(@@+) (?:-\d+(?:,\d+)? )+\+(\d+)")
+_HUNK = re.compile(rb"(@@+) (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))?")
 _ESCAPE = re.compile(rb"\\([0-7]{3}|.)", re.DOTALL)
 _ESCAPES = {
     ord("a"): 7,
@@ -67,42 +67,52 @@ def parse_origin(line: bytes) -> Origin:
 
 
 class _File:
-    """Added lines of one file in one commit, collected as they stream by."""
+    """Added lines of one file in one commit, kept as raw diff lines until the file ends.
 
-    __slots__ = ("lines", "numbers", "path", "size", "too_large")
+    Two-way hunks add one contiguous run of lines, numbered when the run closes; combined
+    (merge) hunks interleave lines from the parents, so each added line gets its number.
+    """
 
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.lines: list[bytes] = []
+    __slots__ = ("numbers", "path", "prefix", "raw", "run_start")
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.raw: list[bytes] = []
         self.numbers: list[int] = []
-        self.size = 0
-        self.too_large = False
+        self.prefix = b"+"
+        self.run_start = 0
 
-    def add(self, text: bytes, number: int, max_size: int) -> None:
-        if self.too_large:
-            return
+    def gap(self, number: int) -> None:
+        """Before line `number`: when the previous added line is not right above it, an empty
+        line stands for the unseen one, so an ignore comment on one run of added lines is never
+        taken for the line above another."""
         if self.numbers and self.numbers[-1] != number - 1:
-            # A gap: an empty line stands for the unseen line above, so an ignore comment on
-            # one run of added lines is never taken for the line above another run.
-            self.lines.append(b"")
+            self.raw.append(self.prefix + b"\n")
             self.numbers.append(number - 1)
-        self.lines.append(text)
-        self.numbers.append(number)
-        self.size += len(text) + 1
-        if self.size > max_size:
-            self.too_large = True
-            self.lines, self.numbers = [], []
 
+    def start_hunk(self, number: int, prefix: bytes, adds: bool) -> None:
+        self.close_run()
+        self.prefix = prefix
+        if adds and len(prefix) == 1:
+            self.gap(number)
+        self.run_start = number
 
-def _blob(file: _File | None, origin: Origin, stats: Stats) -> Blob | None:
-    if file is None or file.path is None:
-        return None
-    if file.too_large:
-        stats.skip("too-large")
-        return None
-    if not file.lines:
-        return None
-    return Blob(file.path, b"\n".join(file.lines), origin, tuple(file.numbers))
+    def close_run(self) -> None:
+        """Number the lines of a two-way hunk (combined hunks number each line as it comes)."""
+        count = len(self.raw) - len(self.numbers)
+        if count:
+            self.numbers.extend(range(self.run_start, self.run_start + count))
+
+    def blob(self, origin: Origin, stats: Stats, max_size: int) -> Blob | None:
+        self.close_run()
+        if self.path is None or not self.raw:
+            return None
+        data = b"".join(self.raw).replace(b"\r\n", b"\n")
+        data = data[len(self.prefix) : -1].replace(b"\n" + self.prefix, b"\n")
+        if len(data) > max_size:
+            stats.skip("too-large")
+            return None
+        return Blob(self.path, data, origin, tuple(self.numbers))
 
 
 def parse_patches(
@@ -118,24 +128,25 @@ def parse_patches(
     plus = b"+"
     for line in lines:
         if in_hunk:
-            head = line[:1]
-            if head in (b"+", b"-", b" "):
-                if width == 1:
-                    if head == b"+":
-                        if file is not None:
-                            file.add(line[1:].rstrip(b"\n").removesuffix(b"\r"), number, max_size)
-                        number += 1
-                    elif head == b" ":
-                        number += 1
-                else:
-                    prefix = line[:width]
-                    if b"-" in prefix:
-                        continue
-                    if prefix == plus and file is not None:
-                        file.add(line[width:].rstrip(b"\n").removesuffix(b"\r"), number, max_size)
-                    number += 1
+            head = line[0]
+            if width == 1:
+                if head == 43:  # "+": part of the hunk's run of added lines
+                    if file is not None:
+                        file.raw.append(line)
+                    continue
+                if head == 45 or head == 92:  # "-", or "\ No newline at end of file"
+                    continue
+            elif head in (43, 45, 32):  # a combined diff: one column per parent
+                prefix = line[:width]
+                if b"-" in prefix:
+                    continue
+                if prefix == plus and file is not None:
+                    file.gap(number)
+                    file.raw.append(line)
+                    file.numbers.append(number)
+                number += 1
                 continue
-            if head == b"\\":  # "\ No newline at end of file"
+            elif head == 92:
                 continue
             in_hunk = False
         if line.startswith(b"@@"):
@@ -145,23 +156,22 @@ def parse_patches(
                 plus = b"+" * width
                 number = int(m.group(2))
                 in_hunk = True
+                if file is not None:
+                    file.start_hunk(number, plus, adds=m.group(3) != b"0")
         elif line.startswith(b"diff "):
-            blob = _blob(file, origin, stats)
-            if blob is not None:
+            if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
                 yield blob
-            file = _File(None)
+            file = _File()
         elif line.startswith(b"+++ "):
             if file is not None:
                 file.path = _new_path(line)
         elif line.startswith(b"Binary files ") and not line.rstrip().endswith(b"/dev/null differ"):
             stats.skip("binary")
         elif line.startswith(COMMIT_MARK):
-            blob = _blob(file, origin, stats)
-            if blob is not None:
+            if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
                 yield blob
             file = None
             origin = parse_origin(line)
             stats.commits_scanned += 1
-    blob = _blob(file, origin, stats)
-    if blob is not None:
+    if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
         yield blob
