@@ -8,8 +8,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-import ahocorasick_rs
-
 from zoho_v1_audit.datacentres import data_centre_of
 from zoho_v1_audit.models import (
     Blob,
@@ -22,13 +20,13 @@ from zoho_v1_audit.models import (
     preview,
 )
 from zoho_v1_audit.ruleset import Rule, RuleSet
+from zoho_v1_audit.scan.prefilter import prefilter_for
 from zoho_v1_audit.scan.text import decode
 
 _DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
 _COMMENT_STARTS = (b"#", b"//", b"/*", b"*", b"<!--", b"--", b";", b"rem ", b"REM ")
 _IGNORE = re.compile(rb"zoho-v1-audit:\s?ignore(?:\[([a-z0-9, -]{1,200})\])?")
 _SNIPPET_WIDTH = 160
-_LONG_LINE = 4096  # lines longer than this are searched in windows around keywords
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
 
 
@@ -127,56 +125,6 @@ def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str
     return "".join(pieces).strip()
 
 
-class _Prefilter:
-    """All keywords of a rule set found in one pass (Aho-Corasick), mapped to the rules they gate."""
-
-    def __init__(self, rules: RuleSet) -> None:
-        self.automaton = ahocorasick_rs.BytesAhoCorasick(
-            list(rules.keywords), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
-        )
-        self.rules_of = rules.rules_by_keyword()
-        self.widths = [rule.max_width for rule in rules.rules]
-
-    def spans_per_rule(self, lower: bytes) -> dict[int, list[tuple[int, int]]]:
-        """For each rule with a keyword in the text, the spans to search, in text order.
-
-        A span is the line that holds the keyword; on a very long line (minified code) it is a
-        window around the keyword as wide as the rule's widest match, so work stays linear.
-        """
-        spans: dict[int, list[tuple[int, int]]] = {}
-        line_start, line_end = -1, -1
-        for keyword, start, end in self.automaton.find_matches_as_indexes(lower):
-            if start >= line_end:
-                line_start = lower.rfind(b"\n", 0, start) + 1
-                line_end = lower.find(b"\n", start)
-                if line_end < 0:
-                    line_end = len(lower)
-            long_line = line_end - line_start > _LONG_LINE
-            for rule in self.rules_of[keyword]:
-                width = self.widths[rule]
-                if long_line and width is not None:
-                    lo, hi = max(line_start, start - width), min(line_end, end + width)
-                else:
-                    lo, hi = line_start, line_end
-                found = spans.setdefault(rule, [])
-                if found and found[-1][0] <= lo <= found[-1][1]:
-                    found[-1] = (found[-1][0], max(hi, found[-1][1]))
-                else:
-                    found.append((lo, hi))
-        return spans
-
-
-_prefilters: dict[int, tuple[RuleSet, _Prefilter]] = {}
-
-
-def _prefilter(rules: RuleSet) -> _Prefilter:
-    """The prefilter of a rule set, built once per process (automata do not pickle)."""
-    cached = _prefilters.get(id(rules))
-    if cached is None or cached[0] is not rules:
-        cached = _prefilters[id(rules)] = (rules, _Prefilter(rules))
-    return cached[1]
-
-
 def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     """Every match of every rule, in text order.
 
@@ -184,7 +132,7 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     runs only on the lines where a keyword occurs.
     """
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
-    for order, spans in _prefilter(rules).spans_per_rule(data.lower()).items():
+    for order, spans in prefilter_for(rules).spans_per_rule(data.lower()).items():
         rule = rules.rules[order]
         for start, end in spans:
             for m in rule.regex.finditer(data, start, end):
