@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pathspec
+
 from zoho_v1_audit.errors import ExitCode, UsageError
 from zoho_v1_audit.models import Blob, ScanResult, ScanWarning, Severity, Stats
 from zoho_v1_audit.report.json import Document, to_document
@@ -27,6 +29,7 @@ class ScanOptions:
 
     paths: tuple[Path, ...] = (Path("."),)
     excludes: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()  # when set, only paths matching one of these globs
     respect_gitignore: bool = False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -58,8 +61,9 @@ def scan_tree(
     walker = TreeWalker(
         options.paths, excludes=options.excludes, respect_gitignore=options.respect_gitignore
     )
+    included = _path_filter((), options.includes)
     scan_files(
-        walker,
+        (task for task in walker if _wanted(included, task.path, stats)),
         rules,
         aggregator,
         warnings,
@@ -75,6 +79,82 @@ def scan_tree(
     return ScanResult(
         roots=[p.as_posix() for p in options.paths],
         mode="tree",
+        started_at=started,
+        duration_s=time.perf_counter() - clock,
+        stats=stats,
+        findings=findings,
+        secrets=secrets,
+        warnings=sorted(warnings, key=lambda w: w.path),
+    )
+
+
+def _path_filter(excludes: tuple[str, ...], includes: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a path is scanned: not excluded, and included when includes are given."""
+    excluded = pathspec.GitIgnoreSpec.from_lines(excludes)
+    included = pathspec.GitIgnoreSpec.from_lines(includes) if includes else None
+    return lambda path: (
+        not excluded.match_file(path) and (included is None or included.match_file(path))
+    )
+
+
+def _wanted(wanted: Callable[[str], bool], path: str, stats: Stats) -> bool:
+    if wanted(path):
+        return True
+    stats.skip("excluded")
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class GitOptions:
+    """Which changes a `--git` (history) or `--staged` (index) scan reads."""
+
+    staged: bool = False
+    since: str | None = None
+    rev_range: str | None = None
+    all_branches: bool = False
+
+
+def scan_git(options: ScanOptions, git: GitOptions, rules: RuleSet) -> ScanResult:
+    """Scan the lines added by each commit in history, or by the staged changes.
+
+    Detection runs in this process: reading history out of git costs more than matching it.
+    History findings get `in_head`, and secrets gone from HEAD the commit that removed them.
+    """
+    from zoho_v1_audit.scan.githead import mark_head_state
+    from zoho_v1_audit.scan.gitrepo import scan_dir
+    from zoho_v1_audit.scan.gitsource import iter_history_blobs, iter_staged_blobs
+
+    if len(options.paths) != 1:
+        raise UsageError("--git and --staged scan one repository: give one path")
+    root = options.paths[0]
+    started, clock = _now(), time.perf_counter()
+    stats, warnings = Stats(), list[ScanWarning]()
+    aggregator = Aggregator(stats, options.suppressions)
+    size = options.max_file_size
+    if git.staged:
+        blobs = iter_staged_blobs(root, stats, warnings, max_size=size)
+    else:
+        blobs = iter_history_blobs(
+            root,
+            since=git.since,
+            rev_range=git.rev_range,
+            all_branches=git.all_branches,
+            stats=stats,
+            warnings=warnings,
+            max_size=size,
+        )
+    wanted = _path_filter(options.excludes, options.includes)
+    for blob in blobs:
+        if _wanted(wanted, blob.path, stats):
+            stats.files_scanned += 1
+            stats.bytes_scanned += len(blob.data)
+            aggregator.add(detect(blob, rules))
+    findings, secrets = aggregator.finish()
+    if not git.staged:
+        findings = mark_head_state(scan_dir(root), findings, secrets, warnings)
+    return ScanResult(
+        roots=[root.as_posix()],
+        mode="staged" if git.staged else "git",
         started_at=started,
         duration_s=time.perf_counter() - clock,
         stats=stats,

@@ -194,6 +194,7 @@ class Secret:
     data_centre_hint: str | None = None
     verification: Verification = field(default_factory=Verification)
     value: str = field(default="", repr=False)
+    removed: Origin | None = None  # history scans: the commit that deleted it from HEAD's tree
 
 
 @dataclass(slots=True)

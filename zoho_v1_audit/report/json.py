@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from zoho_v1_audit import __version__
@@ -62,6 +63,23 @@ def _finding(f: Finding) -> dict[str, Any]:
     }
 
 
+def _history(s: Secret) -> dict[str, Any]:
+    """When a secret was first and last added in history, and the commit that removed it."""
+    dated = sorted(
+        ((loc.date, loc.commit) for loc in s.locations if loc.date and loc.commit),
+        key=lambda when: datetime.fromisoformat(when[0]),
+    )
+    seen = [{"commit": commit, "date": date} for date, commit in dated]
+    removed = s.removed
+    return {
+        "first_seen": seen[0] if seen else None,
+        "last_seen": seen[-1] if seen else None,
+        "removed": None
+        if removed is None
+        else {"commit": removed.commit, "author": removed.author, "date": removed.date},
+    }
+
+
 def _secret(s: Secret, show_secrets: bool) -> dict[str, Any]:
     v = s.verification
     doc: dict[str, Any] = {
@@ -72,6 +90,7 @@ def _secret(s: Secret, show_secrets: bool) -> dict[str, Any]:
         "severity": s.severity.value,
         "data_centre_hint": s.data_centre_hint,
         "locations": [_location(loc) for loc in s.locations],
+        **_history(s),
         "verification": {
             "status": v.status.value,
             "reason": v.reason,

@@ -62,6 +62,16 @@ def _secrets_table(doc: Document) -> Table:
     return table
 
 
+def removed_lines(doc: Document) -> list[str]:
+    """One line for each secret deleted from the code that history still holds."""
+    return [
+        f"{s['preview']} ({s['kind']}): removed from the code on {gone['date'][:10]} in "
+        f"{gone['commit'][:10]}, still in history: revoke it"
+        for s in doc["secrets"]
+        if (gone := s.get("removed"))
+    ]
+
+
 def summary_line(doc: Document) -> str:
     """One line: counts by severity, distinct secrets, what was scanned."""
     counts = Counter(f["severity"] for f in doc["findings"])
@@ -89,6 +99,8 @@ def render_text(doc: Document, options: RenderOptions) -> str:
         console.print(_findings_table(doc))
     if doc["secrets"]:
         console.print(_secrets_table(doc))
+    for line in removed_lines(doc):
+        console.print(Text(line, style="red"))
     for w in doc["warnings"]:
         console.print(Text(f"warning: {w['path']}: {w['message']}", style="yellow"))
     console.print(Text(summary_line(doc), style="bold"))
