@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -15,12 +14,16 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from zoho_v1_audit import __version__
+from zoho_v1_audit.baseline import DEFAULT_NAME as BASELINE_NAME
 from zoho_v1_audit.errors import AuditError, ExitCode, UsageError
 from zoho_v1_audit.models import Severity
 
 if TYPE_CHECKING:
+    from zoho_v1_audit.app import ScanOptions
+    from zoho_v1_audit.config import Config
     from zoho_v1_audit.report import OutputFormat, RenderOptions
     from zoho_v1_audit.report.json import Document
+    from zoho_v1_audit.ruleset import RuleSet
 
 app = typer.Typer(
     name="zoho-v1-audit",
@@ -32,18 +35,10 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List and test the detection rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-
-_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def parse_size(text: str) -> int:
-    """`10MB`, `512k`, `1.5G` or plain bytes."""
-    m = _SIZE.fullmatch(text)
-    if m is None:
-        raise UsageError(f"not a size: {text!r} (use e.g. 10MB, 512k)")
-    unit = (m.group(2) or "").lower()[:1]
-    return int(float(m.group(1)) * _UNITS[unit])
+baseline_app = typer.Typer(
+    help="Record today's findings so that scans report only new ones.", no_args_is_help=True
+)
+app.add_typer(baseline_app, name="baseline")
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
@@ -110,11 +105,12 @@ def scan(
         ),
     ] = None,
     fail_on: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Exit 1 when a finding is at or above this severity (critical, high, medium, low, info, never)."
+            help="Exit 1 when a finding is at or above this severity (critical, high, medium, low, info, never).",
+            show_default="low",
         ),
-    ] = "low",
+    ] = None,
     exclude: Annotated[
         list[str] | None,
         typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
@@ -122,7 +118,9 @@ def scan(
     respect_gitignore: Annotated[
         bool, typer.Option(help="Skip files that .gitignore files exclude.")
     ] = False,
-    max_file_size: Annotated[str, typer.Option(help="Skip files larger than this.")] = "10MB",
+    max_file_size: Annotated[
+        str | None, typer.Option(help="Skip files larger than this.", show_default="10MB")
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes [default: all cores]."),
@@ -141,11 +139,12 @@ def scan(
         bool, typer.Option(help="Ask Zoho whether each hard-coded token is still live.")
     ] = False,
     dc: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Data centre to try first when no v1 URL names one (com, eu, in, cn, au, jp)."
+            help="Data centre to try first when no v1 URL names one (com, eu, in, cn, au, jp).",
+            show_default="com",
         ),
-    ] = "com",
+    ] = None,
     api_base: Annotated[
         list[str] | None,
         typer.Option(
@@ -153,11 +152,15 @@ def scan(
         ),
     ] = None,
     verify_timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds per verification request.")
-    ] = 10.0,
+        float | None,
+        typer.Option(min=0.1, help="Seconds per verification request.", show_default="10"),
+    ] = None,
     verify_concurrency: Annotated[
-        int, typer.Option(min=1, max=32, help="Verification requests in flight at once.")
-    ] = 4,
+        int | None,
+        typer.Option(
+            min=1, max=32, help="Verification requests in flight at once.", show_default="4"
+        ),
+    ] = None,
     verify_deadline: Annotated[
         float | None,
         typer.Option(
@@ -178,14 +181,47 @@ def scan(
     template: Annotated[
         Path | None, typer.Option(help="Your own Jinja template for html/md output.")
     ] = None,
+    git: Annotated[
+        bool, typer.Option("--git", help="Scan the lines every commit added (git history).")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="With --git: only the commits after this revision.")
+    ] = None,
+    rev_range: Annotated[
+        str | None,
+        typer.Option("--range", help="With --git: only the commits of a range such as main..HEAD."),
+    ] = None,
+    all_branches: Annotated[
+        bool,
+        typer.Option(
+            help="With --git: every branch, tag and remote-tracking branch, not just HEAD."
+        ),
+    ] = False,
+    staged: Annotated[
+        bool,
+        typer.Option("--staged", help="Scan only what is staged for the next commit (hooks)."),
+    ] = False,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Report only findings that are not in this baseline file.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Configuration file [default: .zoho-v1-audit.yaml or pyproject.toml, searched upwards].",
+        ),
+    ] = None,
 ) -> None:
-    """Scan files for v1 endpoints, v1 methods, authtokens and Zoho OAuth secrets."""
+    """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
     from zoho_v1_audit import app as use_cases
     from zoho_v1_audit.progress import scan_progress
     from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
 
     with _errors():
-        threshold = _fail_on(fail_on)
+        from zoho_v1_audit.config import load_config
+
+        cfg = load_config((paths or [Path(".")])[0], config)
+        threshold = _fail_on(fail_on or cfg.fail_on or "low")
         stdout_format = OutputFormat(fmt) if fmt else OutputFormat.TEXT
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
         verify_options = None
@@ -193,31 +229,38 @@ def scan(
             from zoho_v1_audit.verify import VerifyOptions, check_options
 
             verify_options = VerifyOptions(
-                dc=dc,
-                api_bases=tuple(api_base or ()),
-                timeout=verify_timeout,
-                concurrency=verify_concurrency,
-                deadline=verify_deadline,
+                dc=dc or cfg.verify.dc or "com",
+                api_bases=tuple(api_base or cfg.verify.api_base or ()),
+                timeout=verify_timeout or cfg.verify.timeout or 10.0,
+                concurrency=verify_concurrency or cfg.verify.concurrency or 4,
+                deadline=verify_deadline or cfg.verify.deadline,
             )
             check_options(verify_options)
-        ruleset = use_cases.load_ruleset(tuple(rules or ()), tuple(disable or ()))
-        options = use_cases.ScanOptions(
-            paths=tuple(paths or [Path(".")]),
-            excludes=tuple(exclude or ()),
-            respect_gitignore=respect_gitignore,
-            max_file_size=parse_size(max_file_size),
-            jobs=jobs or os.cpu_count() or 1,
+        ruleset = _ruleset(cfg, rules, disable)
+        options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
+        options = dataclasses.replace(
+            options, respect_gitignore=respect_gitignore, jobs=jobs or os.cpu_count() or 1
         )
         interactive = sys.stderr.isatty()
-        with scan_progress(enabled=interactive) as progress:
-            result = use_cases.scan_tree(options, ruleset, progress)
+        if git or staged:
+            if git and staged:
+                raise UsageError("--git and --staged cannot be used together")
+            history = use_cases.GitOptions(
+                staged=staged, since=since, rev_range=rev_range, all_branches=all_branches
+            )
+            result = use_cases.scan_git(options, history, ruleset)
+        elif since or rev_range or all_branches:
+            raise UsageError("--since, --range and --all-branches need --git")
+        else:
+            with scan_progress(enabled=interactive) as progress:
+                result = use_cases.scan_tree(options, ruleset, progress)
         if verify_options is not None:
             from zoho_v1_audit.verify import verify_secrets
 
             result.verification = verify_secrets(
                 result.secrets, verify_options, progress=interactive
             )
-        doc = use_cases.document(result, show_secrets=show_secrets, owners=owners)
+        doc = use_cases.document(result, show_secrets=show_secrets, owners=owners or cfg.owners)
         render_options = RenderOptions(
             title=title or DEFAULT_TITLE,
             repo_url=repo_url,
@@ -226,6 +269,44 @@ def scan(
         )
         _write_outputs(doc, targets, stdout_format, render_options)
         raise typer.Exit(use_cases.exit_code(doc, threshold))
+
+
+def _ruleset(cfg: Config, rules: list[Path] | None, disable: list[str] | None) -> RuleSet:
+    """Built-in rules, the configuration's and the command line's, minus the disabled ones."""
+    from zoho_v1_audit import app as use_cases
+
+    ruleset = use_cases.load_ruleset((*cfg.rules, *(rules or ())))
+    cfg.check_rule_ids(rule.id for rule in ruleset.rules)
+    disabled = (*cfg.disable, *(disable or ()))
+    return ruleset.without(disabled) if disabled else ruleset
+
+
+def _scan_options(
+    cfg: Config,
+    paths: list[Path] | None,
+    exclude: list[str] | None,
+    max_file_size: str | None,
+    baseline: Path | None,
+) -> ScanOptions:
+    """What to read and what to suppress: command-line values over the configuration's."""
+    from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.baseline import load_baseline
+    from zoho_v1_audit.config import parse_size
+    from zoho_v1_audit.scan.aggregate import Suppressions
+
+    return use_cases.ScanOptions(
+        paths=tuple(paths or [Path(".")]),
+        excludes=(*cfg.exclude, *(exclude or ())),
+        includes=cfg.include,
+        max_file_size=parse_size(max_file_size)
+        if max_file_size
+        else cfg.max_file_size or use_cases.DEFAULT_MAX_FILE_SIZE,
+        suppressions=Suppressions(
+            allow_patterns=cfg.allow_patterns,
+            allow_hashes=cfg.allow_hashes,
+            baseline=load_baseline(baseline) if baseline else frozenset(),
+        ),
+    )
 
 
 def _write_outputs(
@@ -247,6 +328,61 @@ def _write_outputs(
         sys.stdout.write(render(doc, stdout_format, options))
     else:
         typer.echo(summary_line(doc), err=True)
+
+
+@baseline_app.command("create")
+def baseline_create(
+    path: Annotated[Path, typer.Argument(help="Directory to scan.")] = Path("."),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Baseline file to write.")] = Path(
+        BASELINE_NAME
+    ),
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option(help="Rule id to turn off (repeatable).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Configuration file [default: searched upwards]."),
+    ] = None,
+) -> None:
+    """Scan PATH and record the fingerprints of its findings (no secrets, no line numbers)."""
+    from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.baseline import render_baseline
+    from zoho_v1_audit.config import load_config
+    from zoho_v1_audit.output import write_atomic
+
+    with _errors():
+        cfg = load_config(path, config)
+        ruleset = _ruleset(cfg, rules, disable)
+        result = use_cases.scan_tree(_scan_options(cfg, [path], exclude, None, None), ruleset)
+        write_atomic(output, render_baseline(result.findings))
+    typer.echo(f"wrote the fingerprints of {len(result.findings)} findings to {output}", err=True)
+
+
+@app.command("install-hook")
+def install_hook(
+    path: Annotated[Path, typer.Argument(help="A directory of the repository.")] = Path("."),
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Replace a hook that zoho-v1-audit did not write (kept as pre-commit.bak)."
+        ),
+    ] = False,
+) -> None:
+    """Install a git pre-commit hook that runs `scan --staged` (offline) before each commit."""
+    from zoho_v1_audit.hooks import install_hook as install
+
+    with _errors():
+        done = install(path, force=force)
+    kept = f"; the old hook is kept as {done.backup}" if done.backup else ""
+    typer.echo(f"{done.action} the pre-commit hook at {done.path}{kept}", err=True)
 
 
 @rules_app.command("list")
