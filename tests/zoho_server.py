@@ -4,12 +4,18 @@ Each data centre lives under its own path prefix (`/eu/crm/private/json/Info/get
 paths without a prefix belong to the data centre `*`. Tests script each token's answers per
 data centre, and read back every request: method, path, query, headers, form body, the
 token and where it travelled, and the peak number of requests in flight.
+
+Network faults come from the same server (an answer that never comes, one that trickles in a
+byte at a time, a 10 MB answer, a TLS hello on its plain-HTTP port, a certificate nobody
+trusts) and from `RawServer`, a bare TCP peer for faults below HTTP.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -44,6 +50,12 @@ class Reply:
     message: str | None = None  # overrides the documented message
     location: str = "https://www.zoho.com/crm/"
     cookie: bool = False  # send a session cookie with the answer
+    retry_after: str | None = None  # a Retry-After header
+    interval: float = 0.0  # trickle: seconds between bytes
+    from_head: bool = True  # trickle: from the status line on, else only the body
+    size: int = 0  # huge: body bytes
+    chunked: bool = False  # huge: chunked transfer encoding instead of Content-Length
+    compressed: bool = False  # huge: gzip-compressed (Content-Encoding: gzip)
 
 
 def result(*, xml: bool = False, cookie: bool = False) -> Reply:
@@ -51,9 +63,18 @@ def result(*, xml: bool = False, cookie: bool = False) -> Reply:
     return Reply("result", xml=xml, cookie=cookie)
 
 
-def code(value: str | int | float, *, xml: bool = False, message: str | None = None) -> Reply:
+def code(
+    value: str | int | float,
+    *,
+    xml: bool = False,
+    message: str | None = None,
+    status: int = 200,
+    retry_after: str | None = None,
+) -> Reply:
     """A v1 error (or, for 4422, `nodata`) answer; `value` keeps its JSON type."""
-    return Reply("code", code=value, xml=xml, message=message)
+    return Reply(
+        "code", code=value, xml=xml, message=message, status=status, retry_after=retry_after
+    )
 
 
 def org() -> Reply:
@@ -76,14 +97,30 @@ def malformed() -> Reply:
     return Reply("malformed")
 
 
-def redirect(location: str = "https://www.zoho.com/crm/") -> Reply:
-    """A 302 redirect."""
-    return Reply("redirect", status=302, location=location)
+def redirect(location: str = "https://www.zoho.com/crm/", status: int = 302) -> Reply:
+    """A redirect (302 unless told)."""
+    return Reply("redirect", status=status, location=location)
 
 
-def status(value: int) -> Reply:
-    """A bare HTTP status with a short text body."""
-    return Reply("status", status=value)
+def status(value: int, retry_after: str | None = None) -> Reply:
+    """A bare HTTP status with a short text body (and a Retry-After header when given)."""
+    return Reply("status", status=value, retry_after=retry_after)
+
+
+def hang() -> Reply:
+    """Read the request, then never answer (until the server stops)."""
+    return Reply("hang")
+
+
+def trickle(interval: float = 1.0, *, from_head: bool = True) -> Reply:
+    """The module list, one byte each `interval` seconds: from the status line on, or only the
+    body after headers sent at once."""
+    return Reply("trickle", interval=interval, from_head=from_head)
+
+
+def huge(size: int = 10 << 20, *, chunked: bool = False, compressed: bool = False) -> Reply:
+    """A 200 JSON answer of `size` bytes (before compression): a v1 start, then blanks."""
+    return Reply("huge", size=size, chunked=chunked, compressed=compressed)
 
 
 def reset() -> Reply:
@@ -126,16 +163,25 @@ class _Plan:
 
 
 class ZohoServer:
-    """Start with `with ZohoServer() as zoho:`; `zoho.base("eu")` is the eu base URL."""
+    """Start with `with ZohoServer() as zoho:`; `zoho.base("eu")` is the eu base URL.
 
-    def __init__(self, delay: float = 0.0) -> None:
+    With `tls`, the server speaks HTTPS with that context. `host` may be any loopback address.
+    """
+
+    def __init__(
+        self, delay: float = 0.0, *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.delay = delay  # added to every answer
+        self.tls = tls
         self.requests: list[Recorded] = []
         self.peak = 0
+        self.tls_hellos = 0  # TLS hellos that reached this plain-HTTP server
+        self.tls_failures = 0  # TLS handshakes that failed on this HTTPS server
+        self.closing = threading.Event()  # set when the server stops: hung answers end
         self._active = 0
         self._plans: dict[str, _Plan] = {}
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer((host, 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.zoho = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -146,7 +192,12 @@ class ZohoServer:
     def root(self) -> str:
         """The server's URL without a data-centre prefix."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._httpd.server_address[1])
 
     def base(self, dc: str) -> str:
         """The base URL that serves one data centre."""
@@ -194,6 +245,14 @@ class ZohoServer:
         with self._lock:
             self._active -= 1
 
+    def note(self, what: str) -> None:
+        """Count a TLS hello on plain HTTP ("hello") or a failed TLS handshake ("failure")."""
+        with self._lock:
+            if what == "hello":
+                self.tls_hellos += 1
+            else:
+                self.tls_failures += 1
+
     def __enter__(self) -> ZohoServer:
         self._thread.start()
         return self
@@ -204,6 +263,7 @@ class ZohoServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.closing.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -247,6 +307,33 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
+
+    def setup(self) -> None:
+        """On an HTTPS server, the TLS handshake; a failed one is counted, and ends the talk."""
+        tls = self.zoho.tls
+        if tls is not None:
+            self.request.settimeout(5)
+            try:
+                wrapped = tls.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError):
+                self.zoho.note("failure")
+                self._reset = True
+                return
+            wrapped.settimeout(None)
+            self.request = wrapped
+        super().setup()
+
+    def handle(self) -> None:
+        """Serve, unless the client opened with a TLS hello on plain HTTP: then a plain 400."""
+        if self._reset:
+            return
+        if self.zoho.tls is None and self.connection.recv(1, socket.MSG_PEEK) == b"\x16":
+            self.zoho.note("hello")
+            self._write(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            return
+        super().handle()
 
     def do_GET(self) -> None:
         self._serve()
@@ -304,6 +391,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.zoho.next_reply(request.token, request.dc, oauth=is_org)
         time.sleep(self.zoho.delay + reply.delay)
         headers = {"Set-Cookie": "ZCRMSESSION=s3ss10n; Path=/"} if reply.cookie else {}
+        if reply.retry_after is not None:
+            headers["Retry-After"] = reply.retry_after
         if reply.kind == "reset":
             self._send_reset()
         elif reply.kind == "html":
@@ -312,9 +401,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif reply.kind == "malformed":
             self._send(200, "application/json;charset=UTF-8", b'{"response": {"result": {"row": [')
         elif reply.kind == "redirect":
-            self._send(302, "text/html", b"", {"Location": reply.location})
+            self._send(reply.status, "text/html", b"", {"Location": reply.location})
         elif reply.kind == "status":
-            self._send(reply.status, "text/plain", f"HTTP {reply.status}".encode())
+            self._send(reply.status, "text/plain", f"HTTP {reply.status}".encode(), headers)
+        elif reply.kind == "hang":
+            self.zoho.closing.wait()
+            self.close_connection = True
+        elif reply.kind == "trickle":
+            self._trickle(reply, endpoint)
+        elif reply.kind == "huge":
+            self._huge(reply)
         elif reply.kind == "org":
             org_doc = {"org": [{"id": "4150868000000225013", "company_name": "Acme"}]}
             self._send(200, "application/json", json.dumps(org_doc).encode(), headers)
@@ -345,6 +441,55 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up (timeout)
             self.close_connection = True
 
+    def _write(self, data: bytes) -> bool:
+        """Send bytes; False (and the connection closes) when the client has gone."""
+        try:
+            self.wfile.write(data)
+        except OSError:
+            self.close_connection = True
+            return False
+        return True
+
+    def _trickle(self, reply: Reply, endpoint: str) -> None:
+        """The module list, one byte each `reply.interval` s, until done, stopped or dropped."""
+        content_type, body = _v1_body(result(), endpoint, "/crm/private/xml/" in endpoint)
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        slow = head + body
+        if not reply.from_head:
+            if not self._write(head):
+                return
+            slow = body
+        for i in range(len(slow)):
+            if self.zoho.closing.wait(reply.interval) or not self._write(slow[i : i + 1]):
+                break
+        self.close_connection = True
+
+    def _huge(self, reply: Reply) -> None:
+        """A v1-looking JSON answer of `reply.size` bytes, sent as fast as the client reads."""
+        start = b'{"response": {"uri": "/crm/private/json/Info/getModules", "result": {"row": ['
+        body = start + b" " * max(0, reply.size - len(start))
+        head = ["HTTP/1.1 200 OK", "Content-Type: application/json;charset=UTF-8"]
+        if reply.compressed:
+            body = gzip.compress(body, compresslevel=1)
+            head.append("Content-Encoding: gzip")
+        head.append(
+            "Transfer-Encoding: chunked" if reply.chunked else f"Content-Length: {len(body)}"
+        )
+        if not self._write(("\r\n".join(head) + "\r\n\r\n").encode()):
+            return
+        step = 1 << 16
+        for at in range(0, len(body), step):
+            piece = body[at : at + step]
+            framed = b"%x\r\n%b\r\n" % (len(piece), piece) if reply.chunked else piece
+            if self.zoho.closing.is_set() or not self._write(framed):
+                return
+        if reply.chunked:
+            self._write(b"0\r\n\r\n")
+        self.close_connection = True
+
     def _send_reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
@@ -354,6 +499,79 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         if not self._reset:
             super().finish()
+
+
+class RawServer:
+    """A bare TCP peer on 127.0.0.1 for faults below HTTP.
+
+    It accepts every connection, records every byte it receives, and sends `answer` one byte
+    each `interval` seconds (nothing at all when `answer` is empty: it never answers).
+    """
+
+    def __init__(self, answer: bytes = b"", interval: float = 1.0) -> None:
+        self.answer = answer
+        self.interval = interval
+        self.received = bytearray()
+        self.connections = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._listener.getsockname()[1])
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        """Record what comes in; send the answer's next byte whenever its time has come."""
+        conn.settimeout(0.02)
+        sent, next_at = 0, time.monotonic() + self.interval
+        with conn:
+            while not self._stop.is_set():
+                try:
+                    data = conn.recv(65536)
+                    if not data:
+                        return  # the client closed
+                    with self._lock:
+                        self.received += data
+                except TimeoutError:
+                    pass
+                except OSError:
+                    return
+                if sent < len(self.answer) and time.monotonic() >= next_at:
+                    try:
+                        conn.sendall(self.answer[sent : sent + 1])
+                    except OSError:
+                        return
+                    sent, next_at = sent + 1, next_at + self.interval
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._listener.close()
 
 
 def tokens(n: int, start: int = 0) -> Iterator[str]:
