@@ -1,7 +1,8 @@
 """Turn Zoho's answers to a probe into a verification status and a human reason.
 
 Pure functions. Reasons are built from fixed phrases only: nothing the server sends is echoed,
-beyond a v1 code, an OAuth error code or a redirect host that match strict shapes.
+beyond a v1 code, an OAuth error code, a redirect host and port, or a Retry-After number that
+match strict shapes.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from urllib.parse import urlsplit
 from zoho_v1_audit.models import Status
 from zoho_v1_audit.verify.hosts import ALL
 
+BODY_LIMIT = 1 << 20  # bytes of an answer read at most: a v1 answer is a few KiB
+
 
 class HttpAnswer(NamedTuple):
     """What came back from one request, as far as classification needs it."""
 
     status: int
     content_type: str = ""
-    body: bytes = b""
+    body: bytes = b""  # at most BODY_LIMIT bytes, as sent
     location: str = ""
+    retry_after: str = ""
+    oversized: bool = False  # the answer was longer than BODY_LIMIT
+    encoded: bool = False  # compressed (a Content-Encoding other than identity)
 
 
 class Answer(NamedTuple):
@@ -71,21 +77,59 @@ V1_CODES: dict[str, tuple[Status, str]] = {
 _CODE_SHAPE = re.compile(r"[0-9]{3,4}(?:\.[0-9])?")
 _OAUTH_CODE_SHAPE = re.compile(r"[A-Z][A-Z_]{0,39}")
 _HOST_SHAPE = re.compile(r"[a-z0-9.-]{1,253}")
+_SECONDS_SHAPE = re.compile(r"[0-9]{1,9}")
 _HTML = Answer(Status.UNSUPPORTED, "the host answered with an HTML page, not v1")
 _NOT_V1 = Answer(Status.UNSUPPORTED, "the host answered, but not as v1 does")
+_OVERSIZED = Answer(
+    Status.UNSUPPORTED,
+    f"the host answered with more than {BODY_LIMIT >> 20} MiB, far more than any v1 answer "
+    "(not read further)",
+)
+_ENCODED = Answer(Status.UNKNOWN, "the host sent a compressed answer although none was asked for")
+
+
+def _redirect_target(location: str) -> str:
+    """The host (and port, when given) a redirect points to, or "elsewhere"."""
+    try:
+        parts = urlsplit(location)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return "elsewhere"
+    if not _HOST_SHAPE.fullmatch(host):
+        return "elsewhere"
+    return host if port is None else f"{host}:{port}"
+
+
+def _rate_limited(answer: HttpAnswer) -> Answer:
+    """An HTTP 429: the HTTP layer's limit, which says nothing about the token; not waited for."""
+    after = answer.retry_after.strip()
+    if _SECONDS_SHAPE.fullmatch(after):
+        wait = f"Retry-After {int(after)} s; "
+    elif after:
+        wait = "Retry-After a date; "
+    else:
+        wait = ""
+    return Answer(
+        Status.UNKNOWN, f"the host answered HTTP 429 Too Many Requests ({wait}not retried)"
+    )
 
 
 def _http_fault(answer: HttpAnswer) -> Answer | None:
-    """Verdicts that follow from the HTTP status alone."""
+    """Verdicts that follow from the HTTP status, size or encoding alone."""
     status = answer.status
     if 300 <= status < 400:
-        host = (urlsplit(answer.location).hostname or "").lower()
-        where = host if _HOST_SHAPE.fullmatch(host) else "elsewhere"
+        where = _redirect_target(answer.location)
         return Answer(Status.UNSUPPORTED, f"the host redirected to {where} (not followed)")
     if status in (404, 410):
         return Answer(Status.UNSUPPORTED, f"the host answered HTTP {status}, not v1")
-    if status == 429 or status >= 500:
+    if status == 429:
+        return _rate_limited(answer)
+    if status >= 500:
         return Answer(Status.UNKNOWN, f"the host answered HTTP {status}")
+    if answer.oversized:
+        return _OVERSIZED
+    if answer.encoded:
+        return _ENCODED
     return None
 
 
@@ -161,10 +205,25 @@ def _from_xml(text: str) -> Answer:
 
 
 def classify_v1(answer: HttpAnswer) -> Answer:
-    """The verdict of one data centre on a v1 `Info/getModules` probe (JSON or XML answer)."""
+    """The verdict of one data centre on a v1 `Info/getModules` probe (JSON or XML answer).
+
+    An HTTP 429 is read for a v1 code first: v1 answers 4820 or 4421 only to a logged-in
+    token, whatever the status; a 429 without a v1 answer came before the token was read.
+    """
+    if answer.status == 429 and not (answer.oversized or answer.encoded):
+        said = _v1_answer(answer)
+        if said.status in (Status.LIVE, Status.LIVE_RATE_LIMITED, Status.INVALID):
+            return said
+        limit = _rate_limited(answer)
+        return Answer(limit.status, f"{limit.reason} without a v1 answer")
     fault = _http_fault(answer)
     if fault is not None:
         return fault
+    return _v1_answer(answer)
+
+
+def _v1_answer(answer: HttpAnswer) -> Answer:
+    """The verdict from the body of an answer to a v1 probe."""
     text = _text(answer.body)
     content_type = answer.content_type.lower()
     if not text:
