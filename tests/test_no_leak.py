@@ -93,8 +93,10 @@ def test_every_command_and_format_keeps_secrets_out(
     written.append(
         _run("scan", str(repo), *(a for r in reports for a in ("-o", str(r))), cwd=tmp_path)
     )
-    for fmt in ("text", "json", "sarif", "md", "html"):
-        written.append(_run("scan", str(repo), "-f", fmt, cwd=tmp_path))
+    written.extend(
+        _run("scan", str(repo), "-f", fmt, cwd=tmp_path)
+        for fmt in ("text", "json", "sarif", "md", "html")
+    )
     rerendered = [out / f"again.{ext}" for ext in ("html", "md", "sarif", "json")]
     written.append(
         _run(
