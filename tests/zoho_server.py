@@ -505,7 +505,8 @@ class RawServer:
     """A bare TCP peer on 127.0.0.1 for faults below HTTP.
 
     It accepts every connection, records every byte it receives, and sends `answer` one byte
-    each `interval` seconds (nothing at all when `answer` is empty: it never answers).
+    each `interval` seconds, or all at once when `interval` is 0 (nothing at all when `answer`
+    is empty: it never answers).
     """
 
     def __init__(self, answer: bytes = b"", interval: float = 1.0) -> None:
@@ -553,11 +554,12 @@ class RawServer:
                 except OSError:
                     return
                 if sent < len(self.answer) and time.monotonic() >= next_at:
+                    step = 1 if self.interval else len(self.answer)
                     try:
-                        conn.sendall(self.answer[sent : sent + 1])
+                        conn.sendall(self.answer[sent : sent + step])
                     except OSError:
                         return
-                    sent, next_at = sent + 1, next_at + self.interval
+                    sent, next_at = sent + step, next_at + self.interval
 
     def __enter__(self) -> RawServer:
         self._thread.start()
