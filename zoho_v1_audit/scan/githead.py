@@ -1,7 +1,7 @@
 """What history findings mean today: is each one still in HEAD's tree, and when was a secret removed.
 
-Secret values reach git only on stdin (`git grep -F -f -`) and are matched in this process
-(`git log -p` read back): never on a command line, where `ps` would show them.
+Secret values never reach git: HEAD's files and `git log -p` are read back and searched in this
+process, so no value shows on a command line (where `ps` would show it).
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+import subprocess
+import tempfile
+from collections.abc import Collection, Generator, Mapping, Sequence
 from pathlib import Path
+from typing import IO, cast
 
 import ahocorasick_rs
 
 from zoho_v1_audit.models import Finding, Origin, ScanWarning, Secret
-from zoho_v1_audit.scan.gitrepo import has_head, run_git
+from zoho_v1_audit.scan.gitrepo import git_command, git_env, has_head, run_git
 from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, stream_git
 from zoho_v1_audit.scan.patches import COMMIT_MARK, parse_origin
 
@@ -33,30 +36,60 @@ def snippet_needle(snippet: str) -> str | None:
     return piece if len(piece) >= _MIN_FRAGMENT else None
 
 
+def head_files(cwd: Path) -> Generator[bytes, None, None]:
+    """The content of every file in HEAD's tree under `cwd`, each distinct blob once."""
+    listing = run_git(cwd, "ls-tree", "-r", "-z", "HEAD").stdout
+    oids = sorted(
+        {
+            meta.split(b" ")[2]
+            for entry in listing.split(b"\0")
+            if entry
+            for meta in [entry.partition(b"\t")[0]]
+            if meta.split(b" ")[1] == b"blob"
+        }
+    )
+    with tempfile.TemporaryFile() as ids:  # a file, not a pipe: git cannot block us writing ids
+        ids.write(b"".join(oid + b"\n" for oid in oids))
+        ids.seek(0)
+        proc = subprocess.Popen(
+            git_command("cat-file", "--batch"),
+            cwd=cwd,
+            stdin=ids,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=git_env(),
+        )
+        out = cast(IO[bytes], proc.stdout)  # stdout=PIPE
+        try:
+            while header := out.readline():
+                fields = header.split()
+                if len(fields) != 3:  # "<oid> missing"
+                    continue
+                yield out.read(int(fields[2]))
+                out.read(1)  # the newline after the content
+        finally:
+            proc.kill()
+            out.close()
+            proc.wait()
+
+
 def present_in_head(cwd: Path, needles: Collection[str]) -> set[str]:
-    """The needles that occur in a text file of HEAD's tree (under `cwd`)."""
-    values = sorted({n for n in needles if n and "\n" not in n})
+    """The needles that occur in a file of HEAD's tree (under `cwd`).
+
+    Reads HEAD's files from git and searches them here, so needles never leave this process.
+    """
+    values = sorted({n for n in needles if n})
     if not values or not has_head(cwd):
         return set()
-    proc = run_git(
-        cwd,
-        "grep",
-        "-F",
-        "-I",
-        "-h",
-        "--no-color",
-        "-f",
-        "-",
-        "HEAD",
-        "--",
-        stdin="\n".join(values).encode("utf-8"),
-        ok=(0, 1),
-    )
-    if proc.returncode == 1:
-        return set()
     automaton = ahocorasick_rs.BytesAhoCorasick([v.encode("utf-8") for v in values])
-    found = automaton.find_matches_as_indexes(proc.stdout, overlapping=True)
-    return {values[index] for index, _, _ in found}
+    found: set[int] = set()
+    files = head_files(cwd)
+    with contextlib.closing(files):
+        for data in files:
+            found.update(i for i, _, _ in automaton.find_matches_as_indexes(data, overlapping=True))
+            if len(found) == len(values):
+                break
+    return {values[i] for i in found}
 
 
 def find_removals(
