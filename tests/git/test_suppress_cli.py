@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.git.cli import audit
 from tests.git.repo import GitRepo
 from tests.helpers import TOKEN, TOKEN_EU, write_tree
+from tests.zoho_server import ZohoServer, code, result
 from zoho_v1_audit.models import sha256_hex
 
 LEAK = f'URL = "https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={TOKEN}&scope=crmapi"\n'
@@ -142,3 +143,28 @@ def test_bad_baseline_exits_2(tmp_path: Path) -> None:
     write_tree(tmp_path, {"a.py": LEAK, "b.json": "[]"})
     run = audit("scan", str(tmp_path), "--baseline", str(tmp_path / "b.json"))
     assert run.code == 2 and "not a zoho-v1-audit baseline" in run.stderr
+
+
+def test_include_limits_the_scan(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {".zoho-v1-audit.yaml": "include: ['src/']\n", "src/a.py": LEAK, "scripts/b.py": LEAK},
+    )
+    doc = audit("scan", str(tmp_path), "-f", "json").doc
+    assert {f["path"] for f in doc["findings"]} == {"src/a.py"}
+    assert doc["stats"]["files_skipped"]["excluded"] == 2  # scripts/b.py and the config file
+
+
+def test_verify_settings_from_a_named_config_and_flags_over_them(tmp_path: Path) -> None:
+    tree = write_tree(tmp_path / "app", {".env": f"ZOHO_AUTHTOKEN={TOKEN}\n"})  # no URL: no DC hint
+    with ZohoServer() as zoho:
+        zoho.script(TOKEN, eu=result(), com=code("4834"))
+        settings = tmp_path / "audit.yaml"
+        bases = ", ".join(zoho.api_bases("com", "eu"))
+        settings.write_text(f"verify: {{dc: eu, timeout: 2, api_base: [{bases}]}}\n")
+        run = audit("scan", str(tree), "--config", str(settings), "--verify", "-f", "json")
+        [secret] = run.doc["secrets"]
+        assert secret["verification"]["status"] == "live"
+        assert [r.dc for r in zoho.for_token(TOKEN)] == ["eu"]  # the file's dc is tried first
+        audit("scan", str(tree), "--config", str(settings), "--verify", "--dc", "com")
+        assert [r.dc for r in zoho.for_token(TOKEN)] == ["eu", "com", "eu"]  # the flag wins
