@@ -208,7 +208,7 @@ def scan(
         Path | None,
         typer.Option(
             "--config",
-            help="Configuration file [default: .zoho-v1-audit.yaml or pyproject.toml, searched upwards].",
+            help="Configuration file (default: .zoho-v1-audit.yaml or pyproject.toml, searched upwards).",
         ),
     ] = None,
 ) -> None:
@@ -349,7 +349,7 @@ def baseline_create(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Configuration file [default: searched upwards]."),
+        typer.Option("--config", help="Configuration file (default: searched upwards)."),
     ] = None,
 ) -> None:
     """Scan PATH and record the fingerprints of its findings (no secrets, no line numbers)."""
