@@ -167,3 +167,18 @@ def test_unknown_disabled_rule_is_named(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     with pytest.raises(ConfigError, match=r"disable: unknown rule id\(s\): no-such-rule"):
         config.check_rule_ids({"v1-method-call"})
+
+
+def test_the_documented_example_is_valid(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    example = doc.split("## Configuration file", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    write_tree(
+        tmp_path,
+        {
+            ".zoho-v1-audit.yaml": example,
+            "ci/acme-rules.yaml": "rules: []\n",
+            ".github/CODEOWNERS": "",
+        },
+    )
+    config = load_config(tmp_path)
+    assert config.fail_on == "high" and config.verify.dc == "eu" and len(config.allow_hashes) == 1
