@@ -114,7 +114,9 @@ class GitOptions:
     all_branches: bool = False
 
 
-def scan_git(options: ScanOptions, git: GitOptions, rules: RuleSet) -> ScanResult:
+def scan_git(
+    options: ScanOptions, git: GitOptions, rules: RuleSet, progress: Progress | None = None
+) -> ScanResult:
     """Scan the lines added by each commit in history, or by the staged changes.
 
     Detection runs in this process: reading history out of git costs more than matching it.
@@ -149,6 +151,8 @@ def scan_git(options: ScanOptions, git: GitOptions, rules: RuleSet) -> ScanResul
             stats.files_scanned += 1
             stats.bytes_scanned += len(blob.data)
             aggregator.add(detect(blob, rules))
+            if progress is not None:
+                progress(stats.files_scanned, stats.bytes_scanned)
     findings, secrets = aggregator.finish()
     if not git.staged:
         findings = mark_head_state(scan_dir(root), findings, secrets, warnings)

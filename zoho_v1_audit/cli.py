@@ -248,7 +248,8 @@ def scan(
             history = use_cases.GitOptions(
                 staged=staged, since=since, rev_range=rev_range, all_branches=all_branches
             )
-            result = use_cases.scan_git(options, history, ruleset)
+            with scan_progress(enabled=interactive) as progress:
+                result = use_cases.scan_git(options, history, ruleset, progress)
         elif since or rev_range or all_branches:
             raise UsageError("--since, --range and --all-branches need --git")
         else:
