@@ -26,8 +26,9 @@ _STABLE = (
 
 
 def git_env() -> dict[str, str]:
-    """The caller's environment (a hook's GIT_INDEX_FILE must reach git) without optional locks."""
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    """The caller's environment (a hook's GIT_INDEX_FILE must reach git), without optional
+    locks, with git's messages in English (its warnings are recognised by their prefix)."""
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
 def git_command(*args: str) -> list[str]:
@@ -110,9 +111,7 @@ def check_revision(cwd: Path, rev: str, option: str) -> None:
     """UsageError unless `rev` names a commit (and is not an option in disguise)."""
     if not rev or rev.startswith("-"):
         raise UsageError(f"{option}: not a revision: {rev!r}")
-    found = run_git(
-        cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1)
-    )
+    found = run_git(cwd, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", ok=(0, 1))
     if found.returncode != 0:
         raise UsageError(f"{option}: unknown revision {rev!r} in this repository")
 
