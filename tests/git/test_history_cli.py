@@ -166,6 +166,9 @@ def test_errors_exit_2(repo: GitRepo, tmp_path: Path) -> None:
         "zoho-v1-audit: error: --since: unknown revision 'nope' in this repository",
     )
     assert audit("scan", str(repo.path), "--git", "--staged").code == 2
+    file_run = audit("scan", str(repo.path / "a.py"), "--git")
+    assert file_run.code == 2 and "is a file" in file_run.stderr
+    assert "path not found" in audit("scan", str(tmp_path / "nowhere"), "--staged").stderr
     assert audit("scan", str(repo.path), "--since", "HEAD").code == 2  # history options need --git
 
 

@@ -65,10 +65,12 @@ def git_message(stderr: bytes) -> str:
 
 
 def scan_dir(path: Path) -> Path:
-    """The directory git runs in for a scan of `path` (a file's directory)."""
+    """`path`, checked to be a directory: git commands run there and see what is below it."""
     if not path.exists():
         raise UsageError(f"path not found: {path}")
-    return path if path.is_dir() else path.parent
+    if not path.is_dir():
+        raise UsageError(f"{path} is a file: give a directory of the repository")
+    return path
 
 
 def require_repo(path: Path, *, work_tree: bool) -> Path:
