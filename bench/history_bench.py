@@ -100,8 +100,8 @@ def history_check(doc: dict[str, Any], key: dict[str, Any], corpus: Path) -> str
         check=True,
     ).stdout.split()
     secrets = {s["sha256"]: s for s in doc["secrets"]}
-    # Planted lines whose token is a variable (`"&authtoken=" + AUTHTOKEN`) hold no secret.
-    removed = [p for p in key["planted"] if p["removed_in"] and p["secret"] in p["text"]]
+    # A v1 URL whose token is a variable (`"?authtoken=" + AUTHTOKEN`) is keyed by the URL: no secret.
+    removed = [p for p in key["planted"] if p["removed_in"] and "://" not in p["secret"]]
     gone = right_commit = 0
     for item in removed:
         secret = secrets.get(hashlib.sha256(item["secret"].encode()).hexdigest())
