@@ -41,7 +41,11 @@ def test_module_filled_in_and_renamed() -> None:
     table = load_table()
     deals = table.replacement("getRecords", "Potentials")
     assert deals is not None
-    assert (deals.http, deals.path, deals.scope) == ("GET", "/crm/v2/Deals", "ZohoCRM.modules.deals.READ")
+    assert (deals.http, deals.path, deals.scope) == (
+        "GET",
+        "/crm/v2/Deals",
+        "ZohoCRM.modules.deals.READ",
+    )
     orders = table.replacement("insertRecords", "SalesOrders")
     assert orders is not None
     assert (orders.http, orders.path, orders.scope) == (
@@ -88,7 +92,9 @@ def test_a_broken_table_names_file_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "table.yaml"
     original = (builtin_rules_dir() / "migration" / "v1-to-v2.yaml").read_text()
     bad.write_text(original.replace("    http: PUT\n", "    http: PATCH\n", 1))
-    with pytest.raises(RuleError, match=r"table\.yaml: methods\.updateRecords\.http: must be one of"):
+    with pytest.raises(
+        RuleError, match=r"table\.yaml: methods\.updateRecords\.http: must be one of"
+    ):
         load_table(bad)
     bad.write_text("methods: [\n")
     with pytest.raises(RuleError, match=r"table\.yaml: not valid YAML \(line \d+\)"):

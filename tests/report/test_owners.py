@@ -81,11 +81,7 @@ def test_pattern(pattern: str, path: str, owned: bool) -> None:
 
 
 def test_last_matching_line_wins() -> None:
-    owners = CodeOwners(
-        "*       @org/everyone\n"
-        "*.js    @org/js\n"
-        "/web/   @org/web\n"
-    )
+    owners = CodeOwners("*       @org/everyone\n*.js    @org/js\n/web/   @org/web\n")
     assert owners.owners_of("README.md") == ["@org/everyone"]
     assert owners.owners_of("lib/x.js") == ["@org/js"]
     assert owners.owners_of("web/x.js") == ["@org/web"]  # later line beats *.js
@@ -151,7 +147,10 @@ def test_annotate_fills_findings_and_locations(tmp_path: Path) -> None:
     )
     annotate_owners(doc, tmp_path, None)
     assert [f["owners"] for f in doc["findings"]] == [["@org/billing"], ["@org/all"]]
-    assert [loc["owners"] for loc in doc["secrets"][0]["locations"]] == [["@org/billing"], ["@org/all"]]
+    assert [loc["owners"] for loc in doc["secrets"][0]["locations"]] == [
+        ["@org/billing"],
+        ["@org/all"],
+    ]
 
 
 def test_annotate_without_codeowners_changes_nothing(tmp_path: Path) -> None:

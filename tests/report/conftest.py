@@ -1,0 +1,56 @@
+"""Report fixtures: the fixed golden document and a real scan of the bundled example."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zoho_v1_audit import app
+from zoho_v1_audit.report import RenderOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "data" / "golden"
+EXAMPLE = ROOT / "examples" / "legacy-crm-app"
+GOLDEN_OPTIONS = RenderOptions(
+    title="Acme legacy CRM audit",
+    repo_url="https://github.com/acme/app/blob/{commit}/{path}#L{line}",
+)
+XSS_PATH = "<img src=x onerror=alert(1)>.py"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/data/golden/NAME; ZOHO_UPDATE_GOLDEN=1 rewrites it instead."""
+    path = GOLDEN / name
+    if os.environ.get("ZOHO_UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text, (
+        f"{name} changed; review the diff and rerun with ZOHO_UPDATE_GOLDEN=1 to accept it"
+    )
+
+
+@pytest.fixture(scope="session")
+def _golden() -> dict[str, Any]:
+    return json.loads((GOLDEN / "result.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def golden_doc(_golden: dict[str, Any]) -> dict[str, Any]:
+    """The fixed result document every golden file is rendered from (a fresh copy)."""
+    return copy.deepcopy(_golden)
+
+
+@pytest.fixture(scope="session")
+def _example() -> dict[str, Any]:
+    options = app.ScanOptions(paths=(EXAMPLE,), jobs=1)
+    return app.document(app.scan_tree(options, app.load_ruleset()), show_secrets=False, owners=None)
+
+
+@pytest.fixture
+def example_doc(_example: dict[str, Any]) -> dict[str, Any]:
+    """The result of scanning examples/legacy-crm-app, with its CODEOWNERS teams."""
+    return copy.deepcopy(_example)

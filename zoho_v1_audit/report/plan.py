@@ -1,0 +1,223 @@
+"""The migration plan (v1 call sites grouped by module and method, with their API 2.0
+replacement) and the per-team views a lead plans from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from zoho_v1_audit.migration import Difference, Replacement, load_table
+from zoho_v1_audit.report import guidance as g
+
+if TYPE_CHECKING:
+    from zoho_v1_audit.report.view import FindingView, Place, SecretView
+
+_USAGE = ("v1-endpoint", "v1-method")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """Every call of one v1 method on one module."""
+
+    method: str
+    module: str | None
+    replacement: Replacement | None
+    call_sites: int
+    mentions: int
+    files: tuple[str, ...]
+    teams: tuple[str, ...]
+    places: tuple[Place, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OtherUsage:
+    """v1 usage without a method name (base URLs, `scope=crmapi`, authtoken parameters)."""
+
+    rule_id: str
+    title: str
+    remediation: str
+    call_sites: int
+    mentions: int
+    files: tuple[str, ...]
+    teams: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRollup:
+    """What one team has to do, in numbers."""
+
+    team: str
+    call_sites: int
+    files: int
+    methods: tuple[str, ...]
+    secrets: int
+    critical: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The migration section."""
+
+    current_version: str
+    version_note: str
+    api_domain: str
+    differences: tuple[Difference, ...]
+    rows: tuple[PlanRow, ...]
+    other: tuple[OtherUsage, ...]
+    rollup: tuple[TeamRollup, ...]
+    call_sites: int
+    files: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamView:
+    """One team's findings and secrets."""
+
+    name: str
+    findings: tuple[FindingView, ...]
+    by_severity: tuple[tuple[str, int], ...]
+    secrets: tuple[SecretView, ...]
+    call_sites: int
+
+
+def replacement_for(finding: Mapping[str, Any]) -> Replacement | None:
+    """The API 2.0 call replacing a v1 CRM call site, when the finding names its method."""
+    call = finding.get("v1")
+    if finding["category"] not in _USAGE or not call or not call.get("method"):
+        return None
+    if call.get("product", "crm") != "crm":
+        return None
+    return load_table().replacement(call["method"], call.get("module"))
+
+
+def _site(f: FindingView) -> tuple[str | None, str, int]:
+    return (f.place.repo, f.place.path, f.place.line)
+
+
+def _files(views: Iterable[FindingView]) -> tuple[str, ...]:
+    return tuple(
+        sorted({(f"{v.place.repo}: " if v.place.repo else "") + v.place.path for v in views})
+    )
+
+
+def _teams(views: Iterable[FindingView]) -> tuple[str, ...]:
+    return tuple(sorted({t for v in views for t in v.place.teams}, key=_team_order))
+
+
+def _team_order(team: str) -> tuple[bool, str]:
+    return (team == g.UNOWNED, team.lower())
+
+
+def _code_sites(views: Iterable[FindingView]) -> int:
+    return len({_site(v) for v in views if v.placement == "code"})
+
+
+def build_plan(raw: Sequence[Mapping[str, Any]], views: Sequence[FindingView]) -> Plan:
+    """Group v1 usage by (module, method); the rest by rule."""
+    table = load_table()
+    by_call: dict[tuple[str, str | None], list[FindingView]] = defaultdict(list)
+    by_rule: dict[str, list[FindingView]] = defaultdict(list)
+    replacements: dict[tuple[str, str | None], Replacement | None] = {}
+    for f, v in zip(raw, views, strict=True):
+        if f["category"] not in _USAGE:
+            continue
+        call = f.get("v1") or {}
+        if call.get("method") and call.get("product", "crm") == "crm":
+            key = (call["method"], call.get("module"))
+            by_call[key].append(v)
+            replacements.setdefault(key, replacement_for(f))
+        else:
+            by_rule[f["rule_id"]].append(v)
+    rows = tuple(
+        PlanRow(
+            method=method,
+            module=module,
+            replacement=replacements[(method, module)],
+            call_sites=_code_sites(vs),
+            mentions=len({_site(v) for v in vs if v.placement != "code"}),
+            files=_files(vs),
+            teams=_teams(vs),
+            places=tuple(v.place for v in vs),
+        )
+        for (method, module), vs in sorted(
+            by_call.items(), key=lambda kv: (kv[0][1] is None, kv[0][1] or "", kv[0][0])
+        )
+    )
+    other = tuple(
+        OtherUsage(
+            rule_id=rule_id,
+            title=vs[0].title,
+            remediation=g.rule_help(rule_id, vs[0].title, vs[0].category).remediation,
+            call_sites=_code_sites(vs),
+            mentions=len({_site(v) for v in vs if v.placement != "code"}),
+            files=_files(vs),
+            teams=_teams(vs),
+        )
+        for rule_id, vs in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))
+    )
+    usage = [v for v in views if v.category in _USAGE]
+    return Plan(
+        current_version=table.current_version,
+        version_note=table.version_note,
+        api_domain=table.api_domain,
+        differences=table.differences,
+        rows=rows,
+        other=other,
+        rollup=_rollup(views),
+        call_sites=_code_sites(usage),
+        files=len(_files(usage)),
+    )
+
+
+def _rollup(views: Sequence[FindingView]) -> tuple[TeamRollup, ...]:
+    by_team: dict[str, list[FindingView]] = defaultdict(list)
+    for v in views:
+        for team in v.place.teams:
+            by_team[team].append(v)
+    rollup = []
+    for team, vs in by_team.items():
+        usage = [v for v in vs if v.category in _USAGE]
+        rollup.append(
+            TeamRollup(
+                team=team,
+                call_sites=_code_sites(usage),
+                files=len({_site(v)[:2] for v in usage}),
+                methods=tuple(sorted({v.v1_call.rpartition("/")[2] for v in usage if v.v1_call})),
+                secrets=len(
+                    {v.secret_sha256 for v in vs if v.secret_sha256 and v.status != "invalid"}
+                ),
+                critical=sum(1 for v in vs if v.severity == "critical"),
+            )
+        )
+    return tuple(
+        sorted(rollup, key=lambda r: (r.team == g.UNOWNED, -r.secrets, -r.call_sites, r.team))
+    )
+
+
+def build_teams(
+    views: Sequence[FindingView], secrets: Sequence[SecretView]
+) -> tuple[TeamView, ...]:
+    """Findings and secrets per owning team (a finding with two owners shows under both)."""
+    by_team: dict[str, list[FindingView]] = defaultdict(list)
+    for v in views:
+        for team in v.place.teams:
+            by_team[team].append(v)
+    teams = []
+    for team, vs in by_team.items():
+        ordered = sorted(
+            vs, key=lambda v: (g.SEVERITIES.index(v.severity), v.place.path, v.place.line)
+        )
+        teams.append(
+            TeamView(
+                name=team,
+                findings=tuple(ordered),
+                by_severity=tuple(
+                    (s, n) for s in g.SEVERITIES if (n := sum(1 for v in vs if v.severity == s))
+                ),
+                secrets=tuple(s for s in secrets if team in s.teams),
+                call_sites=_code_sites(v for v in vs if v.category in _USAGE),
+            )
+        )
+    return tuple(sorted(teams, key=lambda t: (t.name == g.UNOWNED, -len(t.findings), t.name)))

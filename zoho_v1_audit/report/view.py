@@ -1,0 +1,390 @@
+"""The report as people read it, built from a result document: the context of the HTML and
+Markdown templates (as `report`; the raw document is `doc`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zoho_v1_audit.migration import Replacement
+from zoho_v1_audit.report import guidance as g
+from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.links import LinkTemplate
+from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
+
+UNOWNED = g.UNOWNED
+NO_SECRET = g.NO_SECRET
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A labelled count."""
+
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One place in the scanned code."""
+
+    path: str
+    line: int
+    commit: str | None
+    date: str | None
+    author: str | None
+    in_head: bool
+    owners: tuple[str, ...]
+    repo: str | None
+    link: str | None
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        """Owners, or the unowned group."""
+        return self.owners or (UNOWNED,)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretView:
+    """One distinct secret and how to retire it."""
+
+    sha256: str
+    preview: str
+    kind: str
+    kind_label: str
+    category: str
+    severity: str
+    status: str
+    status_label: str
+    verdict: str
+    reason: str
+    data_centre: str | None
+    endpoint: str | None
+    checked_at: str | None
+    places: tuple[Place, ...]
+    steps: tuple[str, ...]
+    removed: str | None
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        """Every team owning one of its places."""
+        return tuple(dict.fromkeys(t for p in self.places for t in p.teams))
+
+
+@dataclass(frozen=True, slots=True)
+class SecretGroup:
+    """A heading of the "Rotate now" section and its secrets."""
+
+    key: str
+    heading: str
+    secrets: tuple[SecretView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingView:
+    """One finding, ready for a table row."""
+
+    severity: str
+    category: str
+    category_label: str
+    rule_id: str
+    title: str
+    confidence: str
+    placement: str
+    place: Place
+    snippet: str
+    status: str
+    status_label: str
+    secret_sha256: str | None
+    secret_preview: str | None
+    v1_call: str | None
+    action: str
+
+    @property
+    def severity_rank(self) -> int:
+        """0 for critical, the most urgent."""
+        return g.SEVERITIES.index(self.severity)
+
+    @property
+    def status_rank(self) -> int:
+        """Position in the rotate-now order; findings without a secret come last."""
+        order = (*g.STATUS_ORDER, NO_SECRET)
+        return order.index(self.status) if self.status in order else len(order)
+
+
+@dataclass(frozen=True, slots=True)
+class RepoView:
+    """One result of a merged report."""
+
+    name: str
+    roots: tuple[str, ...]
+    mode: str
+    started_at: str
+    files_scanned: int
+    findings: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a report template shows."""
+
+    title: str
+    tool: str
+    started_at: str
+    roots: tuple[str, ...]
+    mode: str
+    duration_s: float
+    repos: tuple[RepoView, ...]
+    stats: Mapping[str, Any]
+    verification_enabled: bool
+    verification_note: str
+    first_step: str
+    by_severity: tuple[Count, ...]
+    by_category: tuple[Count, ...]
+    by_status: tuple[Count, ...]
+    secrets: tuple[SecretView, ...]
+    secret_groups: tuple[SecretGroup, ...]
+    findings: tuple[FindingView, ...]
+    plan: Plan
+    teams: tuple[TeamView, ...]
+    warnings: tuple[Mapping[str, str], ...]
+    statuses: tuple[Count, ...]
+
+    @property
+    def owners_known(self) -> bool:
+        """Whether any finding has an owner (else the by-team view is one group)."""
+        return any(f.place.owners for f in self.findings)
+
+
+def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
+    commit = item.get("commit")
+    repo = item.get("repo")
+    return Place(
+        path=item["path"],
+        line=item["line"],
+        commit=commit[:10] if commit else None,
+        date=item.get("date"),
+        author=item.get("author"),
+        in_head=item.get("in_head", True),
+        owners=tuple(item.get("owners") or ()),
+        repo=repo,
+        link=links.link(item["path"], item["line"], commit, repo) if links else None,
+    )
+
+
+def _removed_note(secret: Mapping[str, Any]) -> str | None:
+    removed = secret.get("removed")
+    if not isinstance(removed, Mapping):
+        return None
+    when = removed.get("date") or "an earlier commit"
+    commit = removed.get("commit")
+    where = f" in {commit[:10]}" if commit else ""
+    return f"removed from the code on {when}{where}; still in the history, so revoke it"
+
+
+def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView:
+    v = secret["verification"]
+    status = v["status"]
+    data_centre = v.get("data_centre") or secret.get("data_centre_hint")
+    return SecretView(
+        sha256=secret["sha256"],
+        preview=secret["preview"],
+        kind=secret["kind"],
+        kind_label=g.KIND_LABELS.get(secret["kind"], secret["kind"]),
+        category=secret["category"],
+        severity=secret.get("severity", "critical"),
+        status=status,
+        status_label=g.STATUS_LABELS.get(status, status),
+        verdict=g.STATUS_VERDICTS.get(status, ""),
+        reason=v.get("reason") or "",
+        data_centre=data_centre,
+        endpoint=v.get("endpoint"),
+        checked_at=v.get("checked_at"),
+        places=tuple(_place(loc, links) for loc in secret["locations"]),
+        steps=g.secret_steps(secret["kind"], data_centre, status),
+        removed=_removed_note(secret),
+    )
+
+
+def _urgency(s: SecretView) -> tuple[int, int, int]:
+    rank = g.STATUS_ORDER.index(s.status) if s.status in g.STATUS_ORDER else len(g.STATUS_ORDER)
+    return (rank, g.SEVERITIES.index(s.severity), -len(s.places))
+
+
+def _action(
+    f: Mapping[str, Any], status: str, replacement: Replacement | None, kind: str | None
+) -> str:
+    if f["secret_sha256"]:
+        if kind == "password":
+            return "Change the password; delete the token-generation code."
+        if status == "invalid":
+            return "Delete it (dead token)."
+        return "Revoke it, then replace it (see Rotate now)."
+    if replacement is not None:
+        return f"Use `{replacement.http} {replacement.path}` (scope `{replacement.scope}`)."
+    return g.rule_help(f["rule_id"], f.get("title", f["rule_id"]), f["category"]).remediation
+
+
+def _v1_call(f: Mapping[str, Any]) -> str | None:
+    call = f.get("v1")
+    if not call or not call.get("method"):
+        return None
+    return f"{call.get('module') or '…'}/{call['method']}"
+
+
+def _finding(
+    f: Mapping[str, Any],
+    secrets: Mapping[str, SecretView],
+    links: LinkTemplate | None,
+) -> FindingView:
+    secret = secrets.get(f["secret_sha256"] or "")
+    status = secret.status if secret else NO_SECRET
+    return FindingView(
+        severity=f["severity"],
+        category=f["category"],
+        category_label=g.CATEGORY_LABELS.get(f["category"], f["category"]),
+        rule_id=f["rule_id"],
+        title=f.get("title") or f["rule_id"],
+        confidence=f.get("confidence", "high"),
+        placement=f.get("placement", "code"),
+        place=_place(f, links),
+        snippet=f["snippet"],
+        status=status,
+        status_label=secret.status_label if secret else "no secret",
+        secret_sha256=f["secret_sha256"],
+        secret_preview=secret.preview if secret else None,
+        v1_call=_v1_call(f),
+        action=_action(
+            f, status, replacement_for(f), secret.kind if secret else f.get("secret_kind")
+        ),
+    )
+
+
+def _counts(
+    keys: Iterable[str], labels: Mapping[str, str], order: Iterable[str]
+) -> tuple[Count, ...]:
+    counter = Counter(keys)
+    return tuple(Count(k, labels.get(k, k), counter[k]) for k in order if counter[k])
+
+
+def _first_step(secrets: tuple[SecretView, ...], plan: Plan, findings: int) -> str:
+    live = [s for s in secrets if s.status in ("live", "live-rate-limited")]
+    unproven = [s for s in secrets if s.status not in ("live", "live-rate-limited", "invalid")]
+    calls = plan.call_sites
+    migrate = (
+        f" Then move the {_lines(calls)} to API 2.0 (see the migration plan)." if calls else ""
+    )
+    if live:
+        previews = ", ".join(s.preview for s in live[:5]) + (", …" if len(live) > 5 else "")
+        others = "the other one" if len(unproven) == 1 else f"the {len(unproven)} others"
+        return (
+            f"Revoke the {_n(len(live), 'live secret')} first ({previews}): Zoho accepts "
+            f"{'it' if len(live) == 1 else 'them'} today."
+            + (f" Then revoke {others}: none is proven dead." if unproven else "")
+            + migrate
+        )
+    if unproven:
+        return (
+            f"Revoke the {_n(len(unproven), 'hard-coded secret')} first: "
+            f"{'it is not' if len(unproven) == 1 else 'none is'} proven dead, and authtokens "
+            "stay valid until revoked." + migrate
+        )
+    if secrets:
+        return (
+            f"Delete the {_n(len(secrets), 'dead token')} from the code (Zoho rejects "
+            f"{'it' if len(secrets) == 1 else 'them'})." + migrate
+        )
+    if calls:
+        return (
+            f"No hard-coded secret was found. Move the {_lines(calls)} to "
+            "API 2.0 with OAuth 2.0, following the migration plan."
+        )
+    if findings:
+        return "No v1 call sites or hard-coded secrets to act on; review the findings below."
+    return "Nothing found: no Zoho CRM API v1 usage and no Zoho secrets in the scanned files."
+
+
+def _lines(count: int) -> str:
+    return "1 line that uses API v1" if count == 1 else f"{count} lines that use API v1"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _verification_note(doc: Document, secrets: tuple[SecretView, ...]) -> str:
+    if not secrets:
+        return ""
+    if not doc["scan"]["verification"].get("enabled"):
+        return (
+            "Tokens were not checked against Zoho (run the scan with `--verify` to ask which are "
+            "live): treat every one as live."
+        )
+    if all(s.status == "unsupported" for s in secrets if s.kind == "authtoken") and any(
+        s.kind == "authtoken" for s in secrets
+    ):
+        return (
+            "Zoho's v1 endpoints no longer answer as v1 did, so no authtoken's state could be "
+            "proven. Authtokens stay valid until revoked: revoke every one anyway."
+        )
+    return "Each token was checked once against Zoho; the status and reason are shown with it."
+
+
+def _repos(doc: Document) -> tuple[RepoView, ...]:
+    return tuple(
+        RepoView(
+            name=r["repo"],
+            roots=tuple(r["roots"]),
+            mode=r["mode"],
+            started_at=r["started_at"],
+            files_scanned=r["files_scanned"],
+            findings=r["findings"],
+        )
+        for r in doc["scan"].get("repos", ())
+    )
+
+
+def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
+    """The template context for a result document."""
+    links = LinkTemplate(repo_url) if repo_url else None
+    secrets = tuple(sorted((_secret(s, links) for s in doc["secrets"]), key=_urgency))
+    by_hash = {s.sha256: s for s in secrets}
+    findings = tuple(_finding(f, by_hash, links) for f in doc["findings"])
+    plan = build_plan(doc["findings"], findings)
+    statuses = _counts(
+        (f.status for f in findings),
+        {**g.STATUS_LABELS, NO_SECRET: "no secret"},
+        (*g.STATUS_ORDER, NO_SECRET),
+    )
+    return Report(
+        title=title,
+        tool=f"{doc['tool']['name']} {doc['tool']['version']}",
+        started_at=doc["scan"]["started_at"],
+        roots=tuple(doc["scan"]["roots"]),
+        mode=doc["scan"]["mode"],
+        duration_s=doc["scan"]["duration_s"],
+        repos=_repos(doc),
+        stats=doc["stats"],
+        verification_enabled=bool(doc["scan"]["verification"].get("enabled")),
+        verification_note=_verification_note(doc, secrets),
+        first_step=_first_step(secrets, plan, len(findings)),
+        by_severity=tuple(
+            Count(s, s, sum(1 for f in findings if f.severity == s)) for s in g.SEVERITIES
+        ),
+        by_category=_counts((f.category for f in findings), g.CATEGORY_LABELS, g.CATEGORY_LABELS),
+        by_status=_counts((s.status for s in secrets), g.STATUS_LABELS, g.STATUS_ORDER),
+        secrets=secrets,
+        secret_groups=tuple(
+            SecretGroup(key, heading, group)
+            for key, heading, members in g.SECRET_GROUPS
+            if (group := tuple(s for s in secrets if s.status in members))
+        ),
+        findings=findings,
+        plan=plan,
+        teams=build_teams(findings, secrets),
+        warnings=tuple(doc["warnings"]),
+        statuses=statuses,
+    )
