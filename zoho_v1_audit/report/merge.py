@@ -1,0 +1,176 @@
+"""Read saved result documents and merge several into one organisation-wide document.
+
+Each merged finding, secret location and warning gets a `repo` label: the result file's name
+without its extension (`billing.json` -> `billing`), or its directory's name when several files
+share a name (`billing/result.json` -> `billing`). A secret found in several repositories is one
+secret with all their locations. `scan.repos` keeps each result's own scan details;
+`scan.mode` is the mode they share (the first result's when they differ).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from zoho_v1_audit import __version__
+from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.report.json import SCHEMA_VERSION, Document
+
+_REQUIRED = {
+    "": ("schema_version", "tool", "scan", "stats", "findings", "secrets", "warnings"),
+    "scan": ("roots", "mode", "started_at", "duration_s", "verification"),
+    "finding": ("rule_id", "category", "severity", "path", "line", "snippet", "fingerprint",
+                "secret_sha256"),
+    "secret": ("sha256", "preview", "category", "kind", "locations", "verification"),
+    "location": ("path", "line"),
+}  # fmt: skip
+
+# When two results checked one secret, the later check wins; at equal times, proof beats doubt.
+_INFORMATIVE = ("not-checked", "unknown", "unsupported", "invalid", "user-disabled",
+                "live-rate-limited", "live")  # fmt: skip
+_SEVERITY = ("info", "low", "medium", "high", "critical")
+
+
+def _check(path: Path, item: Any, kind: str, where: str) -> None:
+    if not isinstance(item, dict):
+        raise UsageError(f"{path}: {where or 'document'}: expected an object")
+    missing = [key for key in _REQUIRED[kind] if key not in item]
+    if missing:
+        raise UsageError(
+            f"{path}: {where or 'document'}: missing {missing[0]!r}; is this a zoho-v1-audit JSON result?"
+        )
+
+
+def read_document(path: Path) -> Document:
+    """Load one saved result and check its shape; problems are usage errors naming the file."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not a JSON result: {exc}") from None
+    _check(path, doc, "", "")
+    if doc["schema_version"] != SCHEMA_VERSION:
+        raise UsageError(
+            f"{path}: schema_version {doc['schema_version']!r} is not supported (this tool reads {SCHEMA_VERSION!r})"
+        )
+    _check(path, doc["scan"], "scan", "scan")
+    for key in ("findings", "secrets", "warnings"):
+        if not isinstance(doc[key], list):
+            raise UsageError(f"{path}: {key}: expected a list")
+    for i, finding in enumerate(doc["findings"]):
+        _check(path, finding, "finding", f"findings[{i}]")
+    for i, secret in enumerate(doc["secrets"]):
+        _check(path, secret, "secret", f"secrets[{i}]")
+        for j, location in enumerate(secret["locations"]):
+            _check(path, location, "location", f"secrets[{i}].locations[{j}]")
+    return cast(Document, doc)
+
+
+def repo_labels(paths: Sequence[Path]) -> list[str]:
+    """A distinct label per result file: its stem, else its directory, else its path."""
+    for label in (
+        lambda p: p.stem,
+        lambda p: p.resolve().parent.name,
+        lambda p: str(p.with_suffix("")),
+    ):
+        labels = [label(p) for p in paths]
+        if len(set(labels)) == len(labels):
+            return labels
+    raise UsageError("the same result file is given twice")
+
+
+def _pick_verification(a: Mapping[str, Any], b: Mapping[str, Any]) -> Mapping[str, Any]:
+    def key(v: Mapping[str, Any]) -> tuple[str, int]:
+        status = v.get("status", "not-checked")
+        rank = _INFORMATIVE.index(status) if status in _INFORMATIVE else 0
+        return (v.get("checked_at") or "", rank)
+
+    return b if key(b) > key(a) else a
+
+
+def _merge_secret(into: dict[str, Any], secret: Mapping[str, Any], repo: str) -> None:
+    into["locations"].extend(_labelled(loc, repo) for loc in secret["locations"])
+    into["verification"] = _pick_verification(into["verification"], secret["verification"])
+    severities = [s for s in (into.get("severity"), secret.get("severity")) if s in _SEVERITY]
+    if severities:
+        into["severity"] = max(severities, key=_SEVERITY.index)
+    if not into.get("data_centre_hint"):
+        into["data_centre_hint"] = secret.get("data_centre_hint")
+    if "removed" in secret or "removed" in into:  # removed only if gone from every repository
+        a, b = into.get("removed"), secret.get("removed")
+        into["removed"] = max(a, b, key=lambda r: r.get("date") or "") if a and b else None
+
+
+def _labelled(item: Mapping[str, Any], repo: str) -> dict[str, Any]:
+    out = copy.deepcopy(dict(item))
+    out.setdefault("repo", repo)
+    return out
+
+
+def merge(results: Sequence[tuple[str, Document]]) -> Document:
+    """One document holding every labelled result; stats are summed."""
+    findings: list[dict[str, Any]] = []
+    secrets: dict[str, dict[str, Any]] = {}
+    warnings: list[dict[str, Any]] = []
+    stats: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    repos = []
+    for repo, doc in results:
+        findings.extend(_labelled(f, repo) for f in doc["findings"])
+        warnings.extend(_labelled(w, repo) for w in doc["warnings"])
+        for secret in doc["secrets"]:
+            known = secrets.get(secret["sha256"])
+            if known is None:
+                secrets[secret["sha256"]] = known = copy.deepcopy(dict(secret))
+                known["locations"] = [_labelled(loc, repo) for loc in secret["locations"]]
+            else:
+                _merge_secret(known, secret, repo)
+        for key, value in doc["stats"].items():
+            if key == "files_skipped":
+                skipped.update(value)
+            elif isinstance(value, int):
+                stats[key] += value
+        scan = doc["scan"]
+        repos.append({
+            "repo": repo,
+            "roots": list(scan["roots"]),
+            "mode": scan["mode"],
+            "started_at": scan["started_at"],
+            "duration_s": scan["duration_s"],
+            "verification": scan["verification"],
+            "tool_version": doc["tool"].get("version"),
+            "files_scanned": doc["stats"].get("files_scanned", 0),
+            "findings": len(doc["findings"]),
+        })  # fmt: skip
+    modes = {r["mode"] for r in repos}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "zoho-v1-audit", "version": __version__},
+        "scan": {
+            "roots": [f"{r['repo']}:{root}" for r in repos for root in r["roots"]],
+            "mode": modes.pop() if len(modes) == 1 else repos[0]["mode"],
+            "started_at": min(r["started_at"] for r in repos),
+            "duration_s": round(sum(r["duration_s"] for r in repos), 3),
+            "verification": {"enabled": any(r["verification"].get("enabled") for r in repos)},
+            "repos": repos,
+        },
+        "stats": {**stats, "files_skipped": dict(sorted(skipped.items()))},
+        "findings": findings,
+        "secrets": list(secrets.values()),
+        "warnings": warnings,
+    }
+
+
+def load_results(paths: Sequence[Path]) -> Document:
+    """The document of one result file, or the merge of several."""
+    if not paths:
+        raise UsageError("give at least one JSON result file")
+    docs = [read_document(p) for p in paths]
+    if len(docs) == 1:
+        return docs[0]
+    return merge(list(zip(repo_labels(paths), docs, strict=True)))
