@@ -331,6 +331,79 @@ def _write_outputs(
         typer.echo(summary_line(doc), err=True)
 
 
+@app.command()
+def report(
+    results: Annotated[
+        list[Path], typer.Argument(help="JSON results of earlier scans; several are merged.")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Output format for stdout: text, json, sarif, md, html."
+        ),
+    ] = None,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write a report here (repeatable; the format comes from the extension).",
+        ),
+    ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option(help="CODEOWNERS file to assign owners again [default: keep the saved ones]."),
+    ] = None,
+    repo_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Link template for files, e.g. https://github.com/org/{repo}/blob/{commit}/{path}#L{line}."
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    template: Annotated[
+        Path | None, typer.Option(help="Your own Jinja template for html/md output.")
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a finding is at or above this severity (critical, high, medium, low, info, never)."
+        ),
+    ] = "never",
+) -> None:
+    """Render saved JSON results again, or merge several (one per repository) into one report."""
+    from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
+    from zoho_v1_audit.report.merge import load_results
+
+    with _errors():
+        threshold = _fail_on(fail_on)
+        try:
+            stdout_format = OutputFormat(fmt or "text")
+        except ValueError:
+            raise UsageError(
+                f"--format must be one of: {', '.join(f.value for f in OutputFormat)}"
+            ) from None
+        targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        if repo_url:
+            from zoho_v1_audit.report.links import LinkTemplate
+
+            LinkTemplate(repo_url)  # a bad template fails before any work
+        doc = load_results(results)
+        if owners is not None:
+            from zoho_v1_audit.report.owners import annotate_owners
+
+            annotate_owners(doc, Path("."), owners)
+        render_options = RenderOptions(
+            title=title or DEFAULT_TITLE,
+            repo_url=repo_url,
+            template=template,
+            color=sys.stdout.isatty(),
+        )
+        _write_outputs(doc, targets, stdout_format, render_options)
+        raise typer.Exit(use_cases.exit_code(doc, threshold))
+
+
 @baseline_app.command("create")
 def baseline_create(
     path: Annotated[Path, typer.Argument(help="Directory to scan.")] = Path("."),
