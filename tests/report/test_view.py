@@ -175,3 +175,13 @@ def test_links_use_the_template() -> None:
     ).findings
     assert f.place.link == "https://git.example/svc/blob/abcdef1234567890/src/a%20b.py#L4"
     assert f.place.commit == "abcdef1234"
+
+
+def test_the_report_says_where_tokens_were_sent() -> None:
+    doc = _token_doc("live")
+    doc["scan"]["verification"]["api_base"] = {"*": "http://127.0.0.1:8080"}
+    doc["scan"]["verification"]["oauth_api_base"] = {"eu": "https://proxy.example/eu"}
+    assert build_report(doc, "t", None).verified_against == (
+        "http://127.0.0.1:8080 (every data centre)",
+        "eu: https://proxy.example/eu",
+    )

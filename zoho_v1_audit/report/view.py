@@ -141,6 +141,7 @@ class Report:
     stats: Mapping[str, Any]
     verification_enabled: bool
     verification_note: str
+    verified_against: tuple[str, ...]
     first_step: str
     by_severity: tuple[Count, ...]
     by_category: tuple[Count, ...]
@@ -333,6 +334,21 @@ def _verification_note(doc: Document, secrets: tuple[SecretView, ...]) -> str:
     return "Each token was checked once against Zoho; the status and reason are shown with it."
 
 
+def _bases(verification: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where tokens were sent: `com: https://crm.zoho.com`, or one base for every data centre."""
+    found: dict[str, None] = {}
+    for key in ("api_base", "oauth_api_base"):
+        bases = verification.get(key)
+        if isinstance(bases, Mapping):
+            found.update(
+                {
+                    (f"{url} (every data centre)" if dc == "*" else f"{dc}: {url}"): None
+                    for dc, url in bases.items()
+                }
+            )
+    return tuple(found)
+
+
 def _repos(doc: Document) -> tuple[RepoView, ...]:
     return tuple(
         RepoView(
@@ -370,6 +386,7 @@ def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
         stats=doc["stats"],
         verification_enabled=bool(doc["scan"]["verification"].get("enabled")),
         verification_note=_verification_note(doc, secrets),
+        verified_against=_bases(doc["scan"]["verification"]),
         first_step=_first_step(secrets, plan, len(findings)),
         by_severity=tuple(
             Count(s, s, sum(1 for f in findings if f.severity == s)) for s in g.SEVERITIES
