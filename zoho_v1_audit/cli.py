@@ -85,6 +85,34 @@ def _fail_on(value: str) -> Severity | None:
         ) from None
 
 
+def _stdout_format(value: str | None) -> OutputFormat:
+    from zoho_v1_audit.report import OutputFormat
+
+    try:
+        return OutputFormat(value or "text")
+    except ValueError:
+        raise UsageError(
+            f"--format must be one of: {', '.join(f.value for f in OutputFormat)}"
+        ) from None
+
+
+def _render_options(
+    title: str | None, repo_url: str | None, template: Path | None
+) -> RenderOptions:
+    """Presentation options, checked before any work so that a typo costs nothing."""
+    from zoho_v1_audit.report import DEFAULT_TITLE, RenderOptions
+    from zoho_v1_audit.report.links import LinkTemplate
+
+    if repo_url:
+        LinkTemplate(repo_url)
+    return RenderOptions(
+        title=title or DEFAULT_TITLE,
+        repo_url=repo_url,
+        template=template,
+        color=sys.stdout.isatty(),
+    )
+
+
 @app.command()
 def scan(
     paths: Annotated[
@@ -215,15 +243,16 @@ def scan(
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
     from zoho_v1_audit import app as use_cases
     from zoho_v1_audit.progress import scan_progress
-    from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
+    from zoho_v1_audit.report import OutputFormat
 
     with _errors():
         from zoho_v1_audit.config import load_config
 
         cfg = load_config((paths or [Path(".")])[0], config)
         threshold = _fail_on(fail_on or cfg.fail_on or "low")
-        stdout_format = OutputFormat(fmt) if fmt else OutputFormat.TEXT
+        stdout_format = _stdout_format(fmt)
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        render_options = _render_options(title, repo_url, template)
         verify_options = None
         if verify:
             from zoho_v1_audit.verify import VerifyOptions, check_options
@@ -262,12 +291,6 @@ def scan(
                 result.secrets, verify_options, progress=interactive
             )
         doc = use_cases.document(result, show_secrets=show_secrets, owners=owners or cfg.owners)
-        render_options = RenderOptions(
-            title=title or DEFAULT_TITLE,
-            repo_url=repo_url,
-            template=template,
-            color=sys.stdout.isatty(),
-        )
         _write_outputs(doc, targets, stdout_format, render_options)
         raise typer.Exit(use_cases.exit_code(doc, threshold))
 
@@ -373,33 +396,19 @@ def report(
 ) -> None:
     """Render saved JSON results again, or merge several (one per repository) into one report."""
     from zoho_v1_audit import app as use_cases
-    from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
+    from zoho_v1_audit.report import OutputFormat
     from zoho_v1_audit.report.merge import load_results
 
     with _errors():
         threshold = _fail_on(fail_on)
-        try:
-            stdout_format = OutputFormat(fmt or "text")
-        except ValueError:
-            raise UsageError(
-                f"--format must be one of: {', '.join(f.value for f in OutputFormat)}"
-            ) from None
+        stdout_format = _stdout_format(fmt)
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
-        if repo_url:
-            from zoho_v1_audit.report.links import LinkTemplate
-
-            LinkTemplate(repo_url)  # a bad template fails before any work
+        render_options = _render_options(title, repo_url, template)
         doc = load_results(results)
         if owners is not None:
             from zoho_v1_audit.report.owners import annotate_owners
 
             annotate_owners(doc, Path("."), owners)
-        render_options = RenderOptions(
-            title=title or DEFAULT_TITLE,
-            repo_url=repo_url,
-            template=template,
-            color=sys.stdout.isatty(),
-        )
         _write_outputs(doc, targets, stdout_format, render_options)
         raise typer.Exit(use_cases.exit_code(doc, threshold))
 

@@ -82,8 +82,8 @@ class MigrationTable:
             return None
         module = self.api_module(v1_module)
         fill = {
-            "module": module or "{module}",
-            "scope": self.scope_segment(module) if module else "{module}",
+            "module": module or "<module>",
+            "scope": self.scope_segment(module) if module else "<module>",
         }
         return Replacement(
             method=method,

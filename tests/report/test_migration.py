@@ -64,8 +64,8 @@ def test_custom_modules_use_the_custom_scope() -> None:
 def test_unknown_module_stays_a_placeholder() -> None:
     found = load_table().replacement("updateRecords", None)
     assert found is not None
-    assert found.path == "/crm/v2/{module}/<record id>"
-    assert found.scope == "ZohoCRM.modules.{module}.UPDATE"
+    assert found.path == "/crm/v2/<module>/<record id>"
+    assert found.scope == "ZohoCRM.modules.<module>.UPDATE"
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,20 @@ def test_method_name_in_url_fragment_keeps_module() -> None:
 
 
 @pytest.mark.parametrize(
+    ("call", "module"),
+    [
+        ("build_url('Leads', 'getRecords')", "Leads"),
+        ('zoho_call($config, "Invoices",  "getRecords")', "Invoices"),
+        ("call(module, 'getRecords')", None),
+    ],
+)
+def test_module_passed_beside_the_method_is_kept(call: str, module: str | None) -> None:
+    found = findings_in(f"scope=crmapi\n{call}\n")
+    method = next(f for f in found if f.rule_id == "v1-method-call")
+    assert method.v1 is not None and (method.v1.module, method.v1.method) == (module, "getRecords")
+
+
+@pytest.mark.parametrize(
     "text",
     [
         f"https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={TOKEN}&scope=crmapi",
