@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
+
 from tests.git.cli import audit
 from tests.git.repo import GitRepo
 from tests.helpers import TOKEN, TOKEN_EU
 from zoho_v1_audit.models import sha256_hex
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "result.schema.json").read_text())
 
 URL = "https://crm.zoho.com/crm/private/json/Leads/getRecords?authtoken={token}&scope=crmapi"
 
@@ -42,6 +47,9 @@ def test_token_added_then_removed_is_still_a_secret_to_revoke(repo: GitRepo) -> 
         "author": "Ada Dev <ada@example.com>",
         "date": "2024-03-02T09:00:00+00:00",
     }
+    seen = {"commit": added, "date": "2024-03-01T09:00:00+00:00"}
+    assert (secret["first_seen"], secret["last_seen"]) == (seen, seen)
+    jsonschema.validate(doc, SCHEMA)
     token_findings = [f for f in doc["findings"] if f["secret_sha256"]]
     assert token_findings and all(not f["in_head"] for f in token_findings)
     assert {f["commit"] for f in doc["findings"]} == {added}
