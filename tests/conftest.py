@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from typing import Any
 
 import pytest
+
+from zoho_v1_audit.verify.hosts import is_loopback
 
 _real_connect = socket.socket.connect
 _real_getaddrinfo = socket.getaddrinfo
@@ -15,14 +16,7 @@ _real_getaddrinfo = socket.getaddrinfo
 def _is_loopback(host: Any) -> bool:
     if isinstance(host, bytes):
         host = host.decode()
-    if not isinstance(host, str):
-        return True
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return not isinstance(host, str) or is_loopback(host)
 
 
 class NetworkBlocked(AssertionError):

@@ -38,7 +38,8 @@ def check_dc(dc: str, option: str = "--dc") -> str:
     return code
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
@@ -63,7 +64,7 @@ def check_base_url(url: str) -> str:
         raise UsageError(f"--api-base: need an http(s) URL with a host: {url!r}")
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         raise UsageError(f"--api-base: no credentials, query or fragment allowed: {url!r}")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise UsageError(
             f"--api-base: plain http is only allowed to a loopback address, not {host!r}; "
             "tokens travel over HTTPS"
