@@ -125,7 +125,7 @@ class _Guard:
         self._done = False
         self._handles: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
+        self._timer = threading.Timer(seconds, self.cut)
         self._timer.daemon = True
 
     def __enter__(self) -> _Guard:
@@ -160,7 +160,8 @@ class _Guard:
             self._done = True
         self._timer.cancel()
 
-    def _fire(self) -> None:
+    def cut(self) -> None:
+        """Shut the request's sockets down now (and any it opens later): time is up, or Ctrl-C."""
         with self._lock:
             if self._done:
                 return
@@ -276,6 +277,16 @@ class _Prober:
         self.stop_at = None if options.deadline is None else time.monotonic() + options.deadline
         self.requests = 0
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._guards: set[_Guard] = set()
+
+    def stop(self) -> None:
+        """Cut the requests in flight and send no more, so the workers end at once (Ctrl-C)."""
+        with self._lock:
+            self._stopped.set()
+            guards = list(self._guards)
+        for guard in guards:
+            guard.cut()
 
     def _remaining(self) -> float:
         return float("inf") if self.stop_at is None else self.stop_at - time.monotonic()
@@ -319,20 +330,27 @@ class _Prober:
         """One request's verdict, and whether it may be retried (connection errors, HTTP 5xx)."""
         timeout = min(self.options.timeout, remaining)
         with _Guard(timeout) as guard:
+            with self._lock:
+                self._guards.add(guard)
+                if self._stopped.is_set():
+                    guard.cut()
             try:
                 reply = self._send(api, base + api.path, token, timeout, guard)
             except _FAILURES as exc:
                 return _failed(exc, guard, timeout, timeout < self.options.timeout)
+            finally:
+                with self._lock:
+                    self._guards.discard(guard)
         return api.classify(reply), reply.status >= 500
 
     def probe(self, api: _Api, base: str, token: str) -> Answer | None:
-        """One data centre's answer, with retries; None when the deadline came first."""
+        """One data centre's answer, with retries; None when the deadline (or a stop) came first."""
         answer: Answer | None = None
         for attempt in range(RETRIES + 1):
             if attempt:
-                time.sleep(max(0.0, min(BACKOFF_S * 2 ** (attempt - 1), self._remaining())))
+                self._stopped.wait(max(0.0, min(BACKOFF_S * 2 ** (attempt - 1), self._remaining())))
             remaining = self._remaining()
-            if remaining <= 0:
+            if remaining <= 0 or self._stopped.is_set():
                 return answer
             answer, retry = self._attempt(api, base, token, remaining)
             if not retry:
@@ -485,7 +503,10 @@ def verify_all(
                 for secret in jobs[job]:
                     secret.verification = replace(job.result())
                 advance()
-        finally:  # on Ctrl-C, start nothing new
+        except BaseException:  # Ctrl-C: end the requests in flight, or exiting waits for them
+            prober.stop()
+            raise
+        finally:  # start nothing new
             pool.shutdown(wait=False, cancel_futures=True)
     statuses = Counter(secret.verification.status.value for secret in secrets)
     return {
