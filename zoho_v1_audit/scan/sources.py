@@ -69,8 +69,10 @@ class TreeWalker:
             prefix = _display_root(root, several)
             if root.is_file():
                 yield FileTask(str(root), prefix.rstrip("/") or root.name)
-                continue
-            yield from self._walk(root.resolve(), prefix)
+            elif root.is_dir():
+                yield from self._walk(root.resolve(), prefix)
+            else:  # a device, FIFO or socket named on the command line: never opened
+                self.skips.append(Skip(prefix.rstrip("/") or root.name, "not-a-regular-file"))
 
     def _excluded(
         self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]
@@ -141,13 +143,12 @@ class TreeWalker:
         try:
             is_link = entry.is_symlink()
             st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
-        except OSError:
-            self.skips.append(
-                Skip(
-                    display_path(prefix + rel),
-                    "broken-link" if entry.is_symlink() else "unreadable",
-                )
-            )
+        except OSError as exc:
+            path = display_path(prefix + rel)
+            if entry.is_symlink():
+                self.skips.append(Skip(path, "broken-link"))
+            else:  # e.g. in a directory that can be listed but not entered
+                self.skips.append(Skip(path, "unreadable", f"cannot read: {exc.strerror}"))
             return None
         is_dir = stat.S_ISDIR(st.st_mode)
         if is_dir and entry.name in SKIP_DIRS:
