@@ -122,6 +122,7 @@ def scan_git(
     Detection runs in this process: reading history out of git costs more than matching it.
     History findings get `in_head`, and secrets gone from HEAD the commit that removed them.
     """
+    from zoho_v1_audit.scan.deleted import DeletedLines
     from zoho_v1_audit.scan.githead import mark_head_state
     from zoho_v1_audit.scan.gitrepo import scan_dir
     from zoho_v1_audit.scan.gitsource import iter_history_blobs, iter_staged_blobs
@@ -133,29 +134,34 @@ def scan_git(
     stats, warnings = Stats(), list[ScanWarning]()
     aggregator = Aggregator(stats, options.suppressions)
     size = options.max_file_size
-    if git.staged:
-        blobs = iter_staged_blobs(root, stats, warnings, max_size=size)
-    else:
-        blobs = iter_history_blobs(
-            root,
-            since=git.since,
-            rev_range=git.rev_range,
-            all_branches=git.all_branches,
-            stats=stats,
-            warnings=warnings,
-            max_size=size,
-        )
-    wanted = _path_filter(options.excludes, options.includes)
-    for blob in blobs:
-        if _wanted(wanted, blob.path, stats):
-            stats.files_scanned += 1
-            stats.bytes_scanned += len(blob.data)
-            aggregator.add(detect(blob, rules))
-            if progress is not None:
-                progress(stats.files_scanned, stats.bytes_scanned)
-    findings, secrets = aggregator.finish()
-    if not git.staged:
-        findings = mark_head_state(scan_dir(root), findings, secrets, warnings)
+    # Removals are dated from the deleted lines seen on the way when the scan reads HEAD's history.
+    reads_head = not (git.staged or git.rev_range or git.all_branches)
+    with DeletedLines() as deleted:
+        if git.staged:
+            blobs = iter_staged_blobs(root, stats, warnings, max_size=size)
+        else:
+            blobs = iter_history_blobs(
+                root,
+                since=git.since,
+                rev_range=git.rev_range,
+                all_branches=git.all_branches,
+                stats=stats,
+                warnings=warnings,
+                max_size=size,
+                deleted=deleted if reads_head else None,
+            )
+        wanted = _path_filter(options.excludes, options.includes)
+        for blob in blobs:
+            if _wanted(wanted, blob.path, stats):
+                stats.files_scanned += 1
+                stats.bytes_scanned += len(blob.data)
+                aggregator.add(detect(blob, rules))
+                if progress is not None:
+                    progress(stats.files_scanned, stats.bytes_scanned)
+        findings, secrets = aggregator.finish()
+        if not git.staged:
+            kept = deleted if reads_head else None
+            findings = mark_head_state(scan_dir(root), findings, secrets, warnings, kept)
     return ScanResult(
         roots=[root.as_posix()],
         mode="staged" if git.staged else "git",

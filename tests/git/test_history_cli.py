@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.git.cli import audit
 from tests.git.repo import GitRepo
@@ -29,10 +30,13 @@ CLEAN = (
 )
 
 
-def test_token_added_then_removed_is_still_a_secret_to_revoke(repo: GitRepo) -> None:
+@pytest.mark.parametrize("history", [[], ["--all-branches"]], ids=["head", "all-branches"])
+def test_token_added_then_removed_is_still_a_secret_to_revoke(
+    repo: GitRepo, history: list[str]
+) -> None:
     added = repo.commit("add crm sync", {"sync.py": leaky()})
     removed = repo.commit("move to OAuth", {"sync.py": CLEAN})
-    run = audit("scan", str(repo.path), "--git", "-f", "json")
+    run = audit("scan", str(repo.path), "--git", *history, "-f", "json")
     assert run.code == 1, run.stderr
     doc = run.doc
     assert doc["scan"]["mode"] == "git"
@@ -62,6 +66,15 @@ def test_token_added_then_removed_is_still_a_secret_to_revoke(repo: GitRepo) -> 
         in text.stdout
     )
     assert TOKEN not in text.stdout + text.stderr
+
+
+def test_in_head_means_the_committed_tree_not_the_edited_files(repo: GitRepo) -> None:
+    repo.commit("add", {"sync.py": leaky(), "old.py": leaky(TOKEN_EU)})
+    repo.commit("remove one", {"old.py": CLEAN})
+    repo.write({"sync.py": CLEAN, "old.py": leaky(TOKEN_EU)})  # edited, not committed
+    doc = audit("scan", str(repo.path), "--git", "-f", "json").doc
+    in_head = {s["sha256"]: s["locations"][0]["in_head"] for s in doc["secrets"]}
+    assert in_head == {sha256_hex(TOKEN): True, sha256_hex(TOKEN_EU): False}
 
 
 def test_token_still_in_head(repo: GitRepo) -> None:
@@ -202,5 +215,5 @@ def test_secret_values_never_reach_a_git_command_line(repo: GitRepo, tmp_path: P
     )
     assert proc.returncode == 1, proc.stderr
     calls = log.read_text()
-    assert " cat-file --batch" in calls and " log " in calls  # in_head and removal lookups ran
+    assert " ls-tree " in calls and " log " in calls  # the history and in_head lookups ran
     assert TOKEN not in calls

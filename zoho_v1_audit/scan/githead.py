@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import os
+import stat
 import subprocess
 import tempfile
 from collections.abc import Collection, Generator, Mapping, Sequence
@@ -18,11 +20,22 @@ from typing import IO, cast
 import ahocorasick_rs
 
 from zoho_v1_audit.models import Finding, Origin, ScanWarning, Secret
-from zoho_v1_audit.scan.gitrepo import git_command, git_env, has_head, run_git
+from zoho_v1_audit.scan.deleted import DeletedLines
+from zoho_v1_audit.scan.gitrepo import git_command, git_env, has_head, is_work_tree, run_git
 from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, stream_git
 from zoho_v1_audit.scan.patches import COMMIT_MARK, parse_origin
 
 _MIN_FRAGMENT = 12  # shorter snippet pieces are too common to say a line is still there
+_DFA_MAX_NEEDLES = 2000  # a DFA searches ~3x faster but takes ~10 KB per needle
+
+
+def _automaton(needles: list[bytes]) -> ahocorasick_rs.BytesAhoCorasick:
+    """A matcher for every needle, overlapping matches included; a DFA while memory allows."""
+    if len(needles) <= _DFA_MAX_NEEDLES:
+        return ahocorasick_rs.BytesAhoCorasick(
+            needles, implementation=ahocorasick_rs.Implementation.DFA
+        )
+    return ahocorasick_rs.BytesAhoCorasick(needles)
 
 
 def secret_forms(value: str) -> tuple[str, ...]:
@@ -36,18 +49,58 @@ def snippet_needle(snippet: str) -> str | None:
     return piece if len(piece) >= _MIN_FRAGMENT else None
 
 
-def head_files(cwd: Path) -> Generator[bytes, None, None]:
-    """The content of every file in HEAD's tree under `cwd`, each distinct blob once."""
+def _head_entries(cwd: Path) -> list[tuple[bytes, bytes, bytes]]:
+    """(mode, object id, path) of every file in HEAD's tree under `cwd`, paths relative to it."""
     listing = run_git(cwd, "ls-tree", "-r", "-z", "HEAD").stdout
-    oids = sorted(
-        {
-            meta.split(b" ")[2]
-            for entry in listing.split(b"\0")
-            if entry
-            for meta in [entry.partition(b"\t")[0]]
-            if meta.split(b" ")[1] == b"blob"
-        }
-    )
+    entries = []
+    for entry in listing.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        fields = meta.split(b" ")
+        if len(fields) == 3 and fields[1] == b"blob":
+            entries.append((fields[0], fields[2], path))
+    return entries
+
+
+def _changed_in_work_tree(cwd: Path) -> set[bytes] | None:
+    """Paths under `cwd` whose work-tree file differs from HEAD's; None without a work tree."""
+    if not is_work_tree(cwd):
+        return None
+    diff = run_git(cwd, "diff", "--name-only", "-z", "--relative", "--no-renames", "HEAD")
+    return set(diff.stdout.split(b"\0"))
+
+
+def _read_regular(cwd: Path, path: bytes) -> bytes | None:
+    """A work-tree file's bytes, or None when it is not a regular file that can be read."""
+    try:
+        fd = os.open(os.path.join(cwd, os.fsdecode(path)), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        return file.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+def head_files(cwd: Path) -> Generator[bytes, None, None]:
+    """The content of every file in HEAD's tree under `cwd`.
+
+    Files the work tree holds as HEAD has them are read from disk, which costs far less than
+    inflating git's objects; the others (and all of a bare repository's) come from git.
+    """
+    changed = _changed_in_work_tree(cwd)
+    from_git: set[bytes] = set()
+    for mode, oid, path in _head_entries(cwd):
+        data = None
+        if changed is not None and mode != b"120000" and path not in changed:
+            data = _read_regular(cwd, path)
+        if data is None:
+            from_git.add(oid)
+        else:
+            yield data
+    if from_git:
+        yield from _git_blobs(cwd, sorted(from_git))
+
+
+def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
+    """The content of each blob, from one `git cat-file --batch`."""
     with tempfile.TemporaryFile() as ids:  # a file, not a pipe: git cannot block us writing ids
         ids.write(b"".join(oid + b"\n" for oid in oids))
         ids.seek(0)
@@ -81,7 +134,7 @@ def present_in_head(cwd: Path, needles: Collection[str]) -> set[str]:
     values = sorted({n for n in needles if n})
     if not values or not has_head(cwd):
         return set()
-    automaton = ahocorasick_rs.BytesAhoCorasick([v.encode("utf-8") for v in values])
+    automaton = _automaton([v.encode("utf-8") for v in values])
     found: set[int] = set()
     files = head_files(cwd)
     with contextlib.closing(files):
@@ -93,11 +146,15 @@ def present_in_head(cwd: Path, needles: Collection[str]) -> set[str]:
 
 
 def find_removals(
-    cwd: Path, needles: Mapping[str, Sequence[str]], warnings: list[ScanWarning]
+    cwd: Path,
+    needles: Mapping[str, Sequence[str]],
+    warnings: list[ScanWarning],
+    deleted: DeletedLines | None = None,
 ) -> dict[str, Origin]:
     """For each key, the newest commit reachable from HEAD that deleted a line holding a needle.
 
-    Reads `git log -p` once, newest first, and stops as soon as every key is placed.
+    Reads the deleted lines kept while HEAD's history was scanned, or else `git log -p` once;
+    newest first, stopping as soon as every key is placed.
     """
     owners: list[str] = []
     patterns: list[bytes] = []
@@ -107,10 +164,14 @@ def find_removals(
             patterns.append(form.encode("utf-8"))
     if not patterns or not has_head(cwd):
         return {}
-    automaton = ahocorasick_rs.BytesAhoCorasick(patterns)
+    automaton = _automaton(patterns)
     removed: dict[str, Origin] = {}
     origin, width = Origin(), 1
-    lines = stream_git(cwd, [*HISTORY_OPTIONS, "--end-of-options", "HEAD"], warnings)
+    lines = (
+        deleted.lines()
+        if deleted is not None
+        else stream_git(cwd, [*HISTORY_OPTIONS, "--end-of-options", "HEAD"], warnings)
+    )
     with contextlib.closing(lines):
         for line in lines:
             head = line[:1]
@@ -134,9 +195,15 @@ def _needles(finding: Finding) -> tuple[str, ...]:
 
 
 def mark_head_state(
-    cwd: Path, findings: list[Finding], secrets: list[Secret], warnings: list[ScanWarning]
+    cwd: Path,
+    findings: list[Finding],
+    secrets: list[Secret],
+    warnings: list[ScanWarning],
+    deleted: DeletedLines | None = None,
 ) -> list[Finding]:
     """History findings with `in_head` set; secrets gone from HEAD get the commit that removed them.
+
+    `deleted`: the deleted lines of HEAD's history, when the scan read all of it.
 
     A finding is in HEAD when its secret (or, without one, its line) is still in HEAD's tree.
     A finding whose line cannot be searched for keeps `in_head` true: it is never hidden.
@@ -158,7 +225,7 @@ def mark_head_state(
         for s in secrets
         if not any(n in present for n in secret_forms(s.value))
     }
-    removals = find_removals(cwd, gone, warnings) if gone else {}
+    removals = find_removals(cwd, gone, warnings, deleted) if gone else {}
     for secret in secrets:
         if secret.sha256 in gone:
             secret.locations = [dataclasses.replace(loc, in_head=False) for loc in secret.locations]

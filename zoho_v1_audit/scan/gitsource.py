@@ -14,6 +14,7 @@ from typing import IO, cast
 
 from zoho_v1_audit.errors import AuditError
 from zoho_v1_audit.models import Blob, ScanWarning, Stats
+from zoho_v1_audit.scan.deleted import DeletedLines
 from zoho_v1_audit.scan.gitrepo import (
     git_command,
     git_env,
@@ -98,12 +99,14 @@ def iter_history_blobs(
     stats: Stats,
     warnings: list[ScanWarning],
     max_size: int = DEFAULT_MAX_SIZE,
+    deleted: DeletedLines | None = None,
 ) -> Iterator[Blob]:
     """The added lines of each file in each commit, newest commit first.
 
     `since` scans the commits after a revision, `rev_range` a range `A..B`, `all_branches` every
     ref (branches, tags, remote-tracking branches) instead of HEAD. Merge commits contribute only
-    the lines the merge itself wrote. Raises UsageError outside a git repository.
+    the lines the merge itself wrote; `deleted` keeps the deleted lines. Raises UsageError
+    outside a git repository.
     """
     cwd = require_repo(repo, work_tree=False)
     revs = revision_args(cwd, since=since, rev_range=rev_range, all_branches=all_branches)
@@ -112,7 +115,7 @@ def iter_history_blobs(
         return
     _shallow_warning(cwd, warnings)
     lines = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings)
-    yield from parse_patches(lines, stats, max_size=max_size)
+    yield from parse_patches(lines, stats, max_size=max_size, deleted=deleted)
 
 
 def iter_staged_blobs(

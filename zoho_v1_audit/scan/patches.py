@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from zoho_v1_audit.models import Blob, Origin, Stats
+from zoho_v1_audit.scan.deleted import DeletedLines
 from zoho_v1_audit.scan.sources import display_path
 from zoho_v1_audit.scan.text import decode
 
@@ -116,12 +117,18 @@ class _File:
 
 
 def parse_patches(
-    lines: Iterable[bytes], stats: Stats, *, max_size: int, origin: Origin = Origin()
+    lines: Iterable[bytes],
+    stats: Stats,
+    *,
+    max_size: int,
+    origin: Origin = Origin(),
+    deleted: DeletedLines | None = None,
 ) -> Iterator[Blob]:
     """Blobs of added lines, one per file and commit, in stream order.
 
     Counts commits (lines starting with NUL) in `stats.commits_scanned` and binary files in
-    `stats.files_skipped["binary"]`.
+    `stats.files_skipped["binary"]`. With `deleted`, keeps the commit lines and the deleted
+    lines there (a merge's as `-` and the content).
     """
     file: _File | None = None
     in_hunk, width, number = False, 1, 0
@@ -134,11 +141,17 @@ def parse_patches(
                     if file is not None:
                         file.raw.append(line)
                     continue
-                if head == 45 or head == 92:  # "-", or "\ No newline at end of file"
+                if head == 45:  # "-"
+                    if deleted is not None:
+                        deleted.add(line)
+                    continue
+                if head == 92:  # "\ No newline at end of file"
                     continue
             elif head in (43, 45, 32):  # a combined diff: one column per parent
                 prefix = line[:width]
                 if b"-" in prefix:
+                    if deleted is not None:
+                        deleted.add(b"-" + line[width:])
                     continue
                 if prefix == plus and file is not None:
                     file.gap(number)
@@ -173,5 +186,7 @@ def parse_patches(
             file = None
             origin = parse_origin(line)
             stats.commits_scanned += 1
+            if deleted is not None:
+                deleted.add(line)
     if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
         yield blob
