@@ -8,6 +8,7 @@ other flags replace its values.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,7 @@ FAIL_ON_CHOICES = (*(s.value for s in Severity), "never")
 _SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_TOO_DEEP = "nested too deeply"
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
@@ -38,7 +40,10 @@ def parse_size(text: str) -> int:
     if m is None:
         raise UsageError(f"not a size: {text!r} (use e.g. 10MB, 512k)")
     unit = (m.group(2) or "").lower()[:1]
-    return int(float(m.group(1)) * _UNITS[unit])
+    size = float(m.group(1)) * _UNITS[unit]
+    if not math.isfinite(size):
+        raise UsageError(f"not a size: {text!r} (too large)")
+    return int(size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,8 @@ def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: {_TOO_DEEP}") from None
     section = data.get("tool", {}).get(TOOL_KEY)
     if section is None:
         return None
@@ -129,12 +136,16 @@ def _read(path: Path) -> Mapping[str, Any]:
             data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not valid TOML: {_TOO_DEEP}") from None
         section = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
     else:
         try:
             section = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: undecodable, or a huge int
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not valid YAML: {_TOO_DEEP}") from None
     if section is None:
         return {}
     if not isinstance(section, dict):
@@ -161,17 +172,25 @@ class _Reader:
         if not isinstance(value, str) or not value:
             raise self.error(key, "expected a path")
         path = self.base / value
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:  # e.g. a name too long
+            raise self.error(key, f"cannot use {value!r}: {exc.strerror}") from None
+        if not exists:
             raise self.error(key, f"no such file or directory: {value}")
         return path
 
-    def number(self, key: str, value: object, *, low: float, integer: bool = False) -> float:
+    def number(
+        self, key: str, value: object, *, low: float, high: float = math.inf, integer: bool = False
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {value!r}")
         if integer and not isinstance(value, int):
             raise self.error(key, f"expected a whole number, got {value!r}")
         if value < low:
             raise self.error(key, f"must be at least {low:g}, got {value!r}")
+        if not value <= high:  # also NaN
+            raise self.error(key, f"must be at most {high:g}, got {value!r}")
         return value
 
     def checked(self, key: str, check: Callable[[_A], _R], value: _A) -> _R:
@@ -211,6 +230,7 @@ def _max_size(reader: _Reader, value: object) -> int:
 
 
 def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
+    from zoho_v1_audit.verify import MAX_SECONDS
     from zoho_v1_audit.verify.hosts import check_dc, parse_bases
 
     if not isinstance(value, dict):
@@ -238,7 +258,9 @@ def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
         reader.checked("verify.api_base", parse_bases, bases)
         out["api_base"] = bases
     if "timeout" in value:
-        out["timeout"] = float(reader.number("verify.timeout", value["timeout"], low=0.1))
+        out["timeout"] = float(
+            reader.number("verify.timeout", value["timeout"], low=0.1, high=MAX_SECONDS)
+        )
     if "concurrency" in value:
         concurrency = int(
             reader.number("verify.concurrency", value["concurrency"], low=1, integer=True)
@@ -247,7 +269,9 @@ def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
             raise reader.error("verify.concurrency", f"must be at most 32, got {concurrency}")
         out["concurrency"] = concurrency
     if value.get("deadline") is not None:
-        out["deadline"] = float(reader.number("verify.deadline", value["deadline"], low=0.1))
+        out["deadline"] = float(
+            reader.number("verify.deadline", value["deadline"], low=0.1, high=MAX_SECONDS)
+        )
     return VerifyConfig(**out)
 
 

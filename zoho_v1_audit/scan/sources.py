@@ -14,6 +14,7 @@ from zoho_v1_audit.models import Blob
 from zoho_v1_audit.scan.text import scannable
 
 SKIP_DIRS = frozenset({".git"})
+_CHUNK = 1 << 20  # bytes read at a time from a file larger than it said
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +182,12 @@ def read_blob(task: FileTask, max_size: int) -> Blob | Skip:
             size = os.fstat(fh.fileno()).st_size
             if size > max_size:
                 return Skip(task.path, "too-large")
-            data = fh.read(max_size + 1)
+            # What fstat said and a byte more; then chunks, never a `max_size` buffer at once.
+            data = fh.read(size + 1)
+            while len(data) <= max_size and (
+                more := fh.read(min(_CHUNK, max_size + 1 - len(data)))
+            ):
+                data += more
     except OSError as exc:
         return Skip(task.path, "unreadable", f"cannot read: {exc.strerror or exc}")
     if len(data) > max_size:

@@ -9,6 +9,8 @@ from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.models import Secret
 from zoho_v1_audit.verify.hosts import check_dc, parse_bases
 
+MAX_SECONDS = 7 * 24 * 3600.0  # for a timeout or deadline: a week, far below what timers take
+
 
 @dataclass(frozen=True)
 class VerifyOptions:
@@ -25,12 +27,16 @@ def check_options(options: VerifyOptions) -> None:
     """Raise UsageError (exit code 2) for a bad data centre, base URL or limit."""
     check_dc(options.dc)
     parse_bases(options.api_bases)
-    if options.timeout <= 0:
-        raise UsageError("--verify-timeout must be more than 0 seconds")
+    if not 0 < options.timeout <= MAX_SECONDS:  # not NaN or infinite either
+        raise UsageError(
+            f"--verify-timeout must be more than 0 and at most {MAX_SECONDS:g} seconds"
+        )
     if options.concurrency < 1:
         raise UsageError("--verify-concurrency must be at least 1")
-    if options.deadline is not None and options.deadline <= 0:
-        raise UsageError("--verify-deadline must be more than 0 seconds")
+    if options.deadline is not None and not 0 < options.deadline <= MAX_SECONDS:
+        raise UsageError(
+            f"--verify-deadline must be more than 0 and at most {MAX_SECONDS:g} seconds"
+        )
 
 
 def verify_secrets(

@@ -52,8 +52,11 @@ def check_base_url(url: str) -> str:
     """A safe base URL without trailing slash, or UsageError.
 
     The user names the base explicitly on the command line (a proxy, a test server), so any
-    HTTPS host is accepted; plain HTTP only to loopback. No credentials, query or fragment.
+    HTTPS host is accepted; plain HTTP only to loopback. No credentials, query or fragment,
+    and no control character or space inside (urlsplit drops some, the HTTP client does not).
     """
+    if any(ord(c) <= 0x20 or c == "\x7f" for c in url.strip()):
+        raise UsageError(f"--api-base: not a valid URL: {url!r}")
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
