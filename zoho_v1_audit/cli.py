@@ -342,7 +342,7 @@ def _write_outputs(
     """Render every output first, then write them, so a failed render leaves no file behind."""
     from zoho_v1_audit.output import write_atomic
     from zoho_v1_audit.report import render
-    from zoho_v1_audit.report.text import summary_line
+    from zoho_v1_audit.report.summary import summary_line
 
     plain = dataclasses.replace(options, color=False)  # files get no ANSI colours
     rendered = [(path, render(doc, fmt, plain)) for path, fmt in targets]

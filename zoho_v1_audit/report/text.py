@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections import Counter
 from typing import Any
 
 from rich.console import Console
@@ -12,8 +11,8 @@ from rich.text import Text
 
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, summary_line
 
-_SEVERITIES = ("critical", "high", "medium", "low", "info")
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -28,7 +27,7 @@ def _findings_table(doc: Document) -> Table:
     table = Table(title="Findings", title_justify="left", expand=False, show_lines=False)
     for name in ("severity", "rule", "location", "snippet"):
         table.add_column(name, overflow="fold")
-    for severity in _SEVERITIES:
+    for severity in SEVERITIES:
         group = [f for f in doc["findings"] if f["severity"] == severity]
         for f in group:
             notes = [] if f["placement"] == "code" else [f["placement"]]
@@ -60,29 +59,6 @@ def _secrets_table(doc: Document) -> Table:
         ]
         table.add_row(*row, *([v["reason"]] if verified else []))
     return table
-
-
-def removed_lines(doc: Document) -> list[str]:
-    """One line for each secret deleted from the code that history still holds."""
-    return [
-        f"{s['preview']} ({s['kind']}): removed from the code on {gone['date'][:10]} in "
-        f"{gone['commit'][:10]}, still in history: revoke it"
-        for s in doc["secrets"]
-        if (gone := s.get("removed"))
-    ]
-
-
-def summary_line(doc: Document) -> str:
-    """One line: counts by severity, distinct secrets, what was scanned."""
-    counts = Counter(f["severity"] for f in doc["findings"])
-    parts = [f"{counts[s]} {s}" for s in _SEVERITIES if counts[s]]
-    st = doc["stats"]
-    skipped = sum(st["files_skipped"].values())
-    return (
-        f"{len(doc['findings'])} findings ({', '.join(parts) or 'none'}), "
-        f"{len(doc['secrets'])} distinct secrets; scanned {st['files_scanned']} files "
-        f"({st['bytes_scanned'] / 1e6:.1f} MB), skipped {skipped}, in {doc['scan']['duration_s']:.2f} s"
-    )
 
 
 def render_text(doc: Document, options: RenderOptions) -> str:

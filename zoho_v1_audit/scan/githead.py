@@ -7,8 +7,10 @@ process, so no value shows on a command line (where `ps` would show it).
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import dataclasses
+import hashlib
 import os
 import stat
 import subprocess
@@ -19,11 +21,11 @@ from typing import IO, cast
 
 import ahocorasick_rs
 
-from zoho_v1_audit.models import Finding, Origin, ScanWarning, Secret
+from zoho_v1_audit.models import Finding, Origin, ScanWarning, Secret, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
-from zoho_v1_audit.scan.gitrepo import git_command, git_env, has_head, is_work_tree, run_git
+from zoho_v1_audit.scan.gitrepo import git_command, git_env, has_head, run_git
 from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, stream_git
-from zoho_v1_audit.scan.patches import COMMIT_MARK, parse_origin
+from zoho_v1_audit.scan.patches import COMMIT_MARK, parse_origin, parse_patches
 
 _MIN_FRAGMENT = 12  # shorter snippet pieces are too common to say a line is still there
 _DFA_MAX_NEEDLES = 2000  # a DFA searches ~3x faster but takes ~10 KB per needle
@@ -61,36 +63,35 @@ def _head_entries(cwd: Path) -> list[tuple[bytes, bytes, bytes]]:
     return entries
 
 
-def _changed_in_work_tree(cwd: Path) -> set[bytes] | None:
-    """Paths under `cwd` whose work-tree file differs from HEAD's; None without a work tree."""
-    if not is_work_tree(cwd):
-        return None
-    diff = run_git(cwd, "diff", "--name-only", "-z", "--relative", "--no-renames", "HEAD")
-    return set(diff.stdout.split(b"\0"))
+def _work_tree_copy(cwd: Path, path: bytes, oid: bytes) -> bytes | None:
+    """The file at `path` under `cwd` when it is a regular file holding exactly blob `oid`.
 
-
-def _read_regular(cwd: Path, path: bytes) -> bytes | None:
-    """A work-tree file's bytes, or None when it is not a regular file that can be read."""
+    Hashing the file as git would is far cheaper than inflating the object, and it needs no
+    index: in a fresh clone the index cannot vouch for files written in its own second.
+    """
     try:
         fd = os.open(os.path.join(cwd, os.fsdecode(path)), os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as file:
-        return file.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = file.read()
+    algorithm = hashlib.sha1 if len(oid) == 40 else hashlib.sha256
+    digest = algorithm(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return data if digest.hexdigest().encode("ascii") == oid else None
 
 
 def head_files(cwd: Path) -> Generator[bytes, None, None]:
     """The content of every file in HEAD's tree under `cwd`.
 
-    Files the work tree holds as HEAD has them are read from disk, which costs far less than
-    inflating git's objects; the others (and all of a bare repository's) come from git.
+    Files the work tree holds as HEAD has them are read from disk; the others (and all of a
+    bare repository's) come from git's object store.
     """
-    changed = _changed_in_work_tree(cwd)
     from_git: set[bytes] = set()
     for mode, oid, path in _head_entries(cwd):
-        data = None
-        if changed is not None and mode != b"120000" and path not in changed:
-            data = _read_regular(cwd, path)
+        data = _work_tree_copy(cwd, path, oid) if mode != b"120000" else None
         if data is None:
             from_git.add(oid)
         else:
@@ -145,45 +146,37 @@ def present_in_head(cwd: Path, needles: Collection[str]) -> set[str]:
     return {values[i] for i in found}
 
 
-def find_removals(
-    cwd: Path,
-    needles: Mapping[str, Sequence[str]],
-    warnings: list[ScanWarning],
-    deleted: DeletedLines | None = None,
-) -> dict[str, Origin]:
-    """For each key, the newest commit reachable from HEAD that deleted a line holding a needle.
+def _head_history_deletions(cwd: Path, warnings: list[ScanWarning]) -> DeletedLines:
+    """The deleted lines of HEAD's history, for scans that read other revisions."""
+    deleted = DeletedLines()
+    chunks = stream_git(cwd, [*HISTORY_OPTIONS, "--end-of-options", "HEAD"], warnings)
+    collections.deque(parse_patches(chunks, Stats(), max_size=0, deleted=deleted), maxlen=0)
+    return deleted
 
-    Reads the deleted lines kept while HEAD's history was scanned, or else `git log -p` once;
-    newest first, stopping as soon as every key is placed.
-    """
+
+def find_removals(deleted: DeletedLines, needles: Mapping[str, Sequence[str]]) -> dict[str, Origin]:
+    """For each key, the newest commit in `deleted` that deleted a line holding a needle."""
     owners: list[str] = []
     patterns: list[bytes] = []
     for key, forms in needles.items():
         for form in forms:
             owners.append(key)
             patterns.append(form.encode("utf-8"))
-    if not patterns or not has_head(cwd):
+    if not patterns:
         return {}
     automaton = _automaton(patterns)
     removed: dict[str, Origin] = {}
-    origin, width = Origin(), 1
-    lines = (
-        deleted.lines()
-        if deleted is not None
-        else stream_git(cwd, [*HISTORY_OPTIONS, "--end-of-options", "HEAD"], warnings)
-    )
+    origin = Origin()
+    lines = deleted.lines()
     with contextlib.closing(lines):
         for line in lines:
-            head = line[:1]
-            if head == b"-" or (width > 1 and head == b" " and b"-" in line[:width]):
-                for index, _, _ in automaton.find_matches_as_indexes(line, overlapping=True):
-                    removed.setdefault(owners[index], origin)
-                if len(removed) == len(needles):
-                    break
-            elif head == b"@":
-                width = len(line) - len(line.lstrip(b"@")) - 1
-            elif head == COMMIT_MARK:
+            if line.startswith(COMMIT_MARK):
                 origin = parse_origin(line)
+                continue
+            for index, _, _ in automaton.find_matches_as_indexes(line, overlapping=True):
+                removed.setdefault(owners[index], origin)
+            if len(removed) == len(needles):
+                break
     return removed
 
 
@@ -203,7 +196,8 @@ def mark_head_state(
 ) -> list[Finding]:
     """History findings with `in_head` set; secrets gone from HEAD get the commit that removed them.
 
-    `deleted`: the deleted lines of HEAD's history, when the scan read all of it.
+    `deleted`: the deleted lines of HEAD's history, when the scan read all of it (else they are
+    read from git here).
 
     A finding is in HEAD when its secret (or, without one, its line) is still in HEAD's tree.
     A finding whose line cannot be searched for keeps `in_head` true: it is never hidden.
@@ -225,7 +219,12 @@ def mark_head_state(
         for s in secrets
         if not any(n in present for n in secret_forms(s.value))
     }
-    removals = find_removals(cwd, gone, warnings, deleted) if gone else {}
+    removals: dict[str, Origin] = {}
+    if gone and has_head(cwd):
+        with contextlib.ExitStack() as stack:
+            if deleted is None:
+                deleted = stack.enter_context(_head_history_deletions(cwd, warnings))
+            removals = find_removals(deleted, gone)
     for secret in secrets:
         if secret.sha256 in gone:
             secret.locations = [dataclasses.replace(loc, in_head=False) for loc in secret.locations]

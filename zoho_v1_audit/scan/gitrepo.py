@@ -104,12 +104,6 @@ def require_repo(path: Path, *, work_tree: bool) -> Path:
     return cwd
 
 
-def is_work_tree(cwd: Path) -> bool:
-    """Whether `cwd` is in a work tree (false in a bare repository)."""
-    proc = run_git(cwd, "rev-parse", "--is-inside-work-tree", ok=(0, 128))
-    return proc.stdout.strip() == b"true"
-
-
 def has_head(cwd: Path) -> bool:
     """Whether HEAD names a commit (false in a repository without commits)."""
     return run_git(cwd, "rev-parse", "--verify", "--quiet", "HEAD", ok=(0, 1)).returncode == 0

@@ -6,11 +6,12 @@ long the history is. Paths are relative to the scanned directory (`--relative`).
 
 from __future__ import annotations
 
+import io
 import subprocess
 import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import cast
 
 from zoho_v1_audit.errors import AuditError
 from zoho_v1_audit.models import Blob, ScanWarning, Stats
@@ -43,10 +44,14 @@ PATCH_OPTIONS = (
 HISTORY_OPTIONS = ("log", *PATCH_OPTIONS, "--cc", "--root", LOG_FORMAT)
 
 
+_CHUNK = 1 << 16
+
+
 def stream_git(
     cwd: Path, args: list[str], warnings: list[ScanWarning]
 ) -> Generator[bytes, None, None]:
-    """Lines of a git command's output as they come; AuditError if git fails.
+    """A git command's output as it comes, in chunks that end at line ends; AuditError if git
+    fails.
 
     Stops git when the consumer stops early. git's warnings (e.g. rename detection skipped)
     become scan warnings.
@@ -55,10 +60,19 @@ def stream_git(
         proc = subprocess.Popen(
             git_command(*args), cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=git_env()
         )
-        stdout = cast(IO[bytes], proc.stdout)  # stdout=PIPE
+        stdout = cast(io.BufferedReader, proc.stdout)  # stdout=PIPE, buffered
         finished = False
         try:
-            yield from stdout
+            pending = b""
+            while chunk := stdout.read1(_CHUNK):
+                cut = chunk.rfind(b"\n") + 1
+                if cut:
+                    yield pending + chunk[:cut]
+                    pending = chunk[cut:]
+                else:
+                    pending += chunk
+            if pending:
+                yield pending
             finished = True
         finally:
             if not finished:
@@ -114,8 +128,8 @@ def iter_history_blobs(
         warnings.append(ScanWarning(".", "the repository has no commits yet: no history to scan"))
         return
     _shallow_warning(cwd, warnings)
-    lines = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings)
-    yield from parse_patches(lines, stats, max_size=max_size, deleted=deleted)
+    chunks = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings)
+    yield from parse_patches(chunks, stats, max_size=max_size, deleted=deleted)
 
 
 def iter_staged_blobs(
@@ -127,5 +141,5 @@ def iter_staged_blobs(
     `commit PATHS`); it is passed through, so this is exactly what is about to be committed.
     """
     cwd = require_repo(repo, work_tree=True)
-    lines = stream_git(cwd, ["diff", "--cached", *PATCH_OPTIONS], warnings)
-    yield from parse_patches(lines, stats, max_size=max_size)
+    chunks = stream_git(cwd, ["diff", "--cached", *PATCH_OPTIONS], warnings)
+    yield from parse_patches(chunks, stats, max_size=max_size)

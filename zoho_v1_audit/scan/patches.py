@@ -74,7 +74,7 @@ class _File:
     (merge) hunks interleave lines from the parents, so each added line gets its number.
     """
 
-    __slots__ = ("numbers", "path", "prefix", "raw", "run_start")
+    __slots__ = ("numbers", "path", "pending", "prefix", "raw", "run_start")
 
     def __init__(self) -> None:
         self.path: str | None = None
@@ -82,6 +82,12 @@ class _File:
         self.numbers: list[int] = []
         self.prefix = b"+"
         self.run_start = 0
+        self.pending = 0  # lines of the open two-way run, not numbered yet
+
+    def add_run(self, run: bytes) -> None:
+        """Added lines of a two-way hunk, as git wrote them (prefix and newline included)."""
+        self.raw.append(run)
+        self.pending += run.count(b"\n") or 1
 
     def gap(self, number: int) -> None:
         """Before line `number`: when the previous added line is not right above it, an empty
@@ -100,15 +106,17 @@ class _File:
 
     def close_run(self) -> None:
         """Number the lines of a two-way hunk (combined hunks number each line as it comes)."""
-        count = len(self.raw) - len(self.numbers)
-        if count:
-            self.numbers.extend(range(self.run_start, self.run_start + count))
+        if self.pending:
+            self.numbers.extend(range(self.run_start, self.run_start + self.pending))
+            self.pending = 0
 
     def blob(self, origin: Origin, stats: Stats, max_size: int) -> Blob | None:
         self.close_run()
         if self.path is None or not self.raw:
             return None
-        data = b"".join(self.raw).replace(b"\r\n", b"\n")
+        data = b"".join(self.raw)
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
         data = data[len(self.prefix) : -1].replace(b"\n" + self.prefix, b"\n")
         if len(data) > max_size:
             stats.skip("too-large")
@@ -116,8 +124,12 @@ class _File:
         return Blob(self.path, data, origin, tuple(self.numbers))
 
 
+_ADDED_RUN = re.compile(rb"(?:\+[^\n]*\n)+")
+_OTHER_RUN = re.compile(rb"(?:[-\\][^\n]*\n)+")  # deleted lines, "\ No newline at end of file"
+
+
 def parse_patches(
-    lines: Iterable[bytes],
+    chunks: Iterable[bytes],
     stats: Stats,
     *,
     max_size: int,
@@ -126,6 +138,8 @@ def parse_patches(
 ) -> Iterator[Blob]:
     """Blobs of added lines, one per file and commit, in stream order.
 
+    `chunks` are pieces of the stream that end at line ends. Runs of added or deleted lines in
+    two-way hunks (nearly all of a history) are taken whole; structure is read line by line.
     Counts commits (lines starting with NUL) in `stats.commits_scanned` and binary files in
     `stats.files_skipped["binary"]`. With `deleted`, keeps the commit lines and the deleted
     lines there (a merge's as `-` and the content).
@@ -133,60 +147,73 @@ def parse_patches(
     file: _File | None = None
     in_hunk, width, number = False, 1, 0
     plus = b"+"
-    for line in lines:
-        if in_hunk:
-            head = line[0]
-            if width == 1:
-                if head == 43:  # "+": part of the hunk's run of added lines
-                    if file is not None:
+    for chunk in chunks:
+        pos, size = 0, len(chunk)
+        while pos < size:
+            if in_hunk and width == 1:
+                run = (_ADDED_RUN if chunk[pos] == 43 else _OTHER_RUN).match(chunk, pos)
+                if run is not None:
+                    pos = run.end()
+                    if chunk[run.start()] == 43:
+                        if file is not None:
+                            file.add_run(run.group())
+                    elif deleted is not None:
+                        deleted.add(run.group())
+                    continue
+            end = chunk.find(b"\n", pos) + 1 or size
+            line = chunk[pos:end]
+            pos = end
+            if in_hunk:
+                head = line[0]
+                if width == 1:
+                    if head == 43:  # an added line without a newline: the end of the stream
+                        if file is not None:
+                            file.add_run(line)
+                        continue
+                    if head == 45 or head == 92:
+                        continue
+                elif head in (43, 45, 32):  # a combined diff: one column per parent
+                    prefix = line[:width]
+                    if b"-" in prefix:
+                        if deleted is not None:
+                            deleted.add(b"-" + line[width:])
+                        continue
+                    if prefix == plus and file is not None:
+                        file.gap(number)
                         file.raw.append(line)
+                        file.numbers.append(number)
+                    number += 1
                     continue
-                if head == 45:  # "-"
-                    if deleted is not None:
-                        deleted.add(line)
+                elif head == 92:
                     continue
-                if head == 92:  # "\ No newline at end of file"
-                    continue
-            elif head in (43, 45, 32):  # a combined diff: one column per parent
-                prefix = line[:width]
-                if b"-" in prefix:
-                    if deleted is not None:
-                        deleted.add(b"-" + line[width:])
-                    continue
-                if prefix == plus and file is not None:
-                    file.gap(number)
-                    file.raw.append(line)
-                    file.numbers.append(number)
-                number += 1
-                continue
-            elif head == 92:
-                continue
-            in_hunk = False
-        if line.startswith(b"@@"):
-            m = _HUNK.match(line)
-            if m is not None:
-                width = len(m.group(1)) - 1
-                plus = b"+" * width
-                number = int(m.group(2))
-                in_hunk = True
+                in_hunk = False
+            if line.startswith(b"@@"):
+                m = _HUNK.match(line)
+                if m is not None:
+                    width = len(m.group(1)) - 1
+                    plus = b"+" * width
+                    number = int(m.group(2))
+                    in_hunk = True
+                    if file is not None:
+                        file.start_hunk(number, plus, adds=m.group(3) != b"0")
+            elif line.startswith(b"diff "):
+                if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+                    yield blob
+                file = _File()
+            elif line.startswith(b"+++ "):
                 if file is not None:
-                    file.start_hunk(number, plus, adds=m.group(3) != b"0")
-        elif line.startswith(b"diff "):
-            if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
-                yield blob
-            file = _File()
-        elif line.startswith(b"+++ "):
-            if file is not None:
-                file.path = _new_path(line)
-        elif line.startswith(b"Binary files ") and not line.rstrip().endswith(b"/dev/null differ"):
-            stats.skip("binary")
-        elif line.startswith(COMMIT_MARK):
-            if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
-                yield blob
-            file = None
-            origin = parse_origin(line)
-            stats.commits_scanned += 1
-            if deleted is not None:
-                deleted.add(line)
+                    file.path = _new_path(line)
+            elif line.startswith(b"Binary files ") and not line.rstrip().endswith(
+                b"/dev/null differ"
+            ):
+                stats.skip("binary")
+            elif line.startswith(COMMIT_MARK):
+                if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+                    yield blob
+                file = None
+                origin = parse_origin(line)
+                stats.commits_scanned += 1
+                if deleted is not None:
+                    deleted.add(line)
     if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
         yield blob
