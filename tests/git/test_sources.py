@@ -11,7 +11,9 @@ import pytest
 from tests.git.repo import GitRepo
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.models import Blob, ScanWarning, Stats
-from zoho_v1_audit.scan.gitsource import iter_history_blobs, iter_staged_blobs
+from zoho_v1_audit.scan.deleted import DeletedLines
+from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, iter_history_blobs, iter_staged_blobs
+from zoho_v1_audit.scan.patches import parse_patches
 
 
 def history(
@@ -268,3 +270,31 @@ def test_staged_needs_a_work_tree(repo: GitRepo, tmp_path: Path) -> None:
         staged(bare)
     blobs, _, _ = history(bare)  # history works on a bare mirror
     assert [b.path for b in blobs] == ["a.py"]
+
+
+def test_chunk_boundaries_change_nothing(repo: GitRepo) -> None:
+    repo.commit("base", {"f.py": "a\nb\nc\nd\n", "g.py": "one\r\ntwo\r\n"})
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit("topic", {"f.py": "a\ntopic\nc\nd\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main", {"f.py": "a\nb\nc\nmain\nmore\n", "g.py": "one\r\n"})
+    repo.git("merge", "-q", "--no-edit", "topic")
+    repo.commit("edit", {"f.py": "x\ntopic\nc\n+main\nmore\n"})
+    stream = subprocess.run(
+        ["git", *HISTORY_OPTIONS], cwd=repo.path, capture_output=True, check=True
+    ).stdout
+    lines_ = stream.splitlines(keepends=True)
+    splits = {
+        "whole": [stream],
+        "per line": lines_,
+        "pairs": [b"".join(lines_[i : i + 2]) for i in range(0, len(lines_), 2)],
+    }
+    results = {}
+    for name, chunks in splits.items():
+        with DeletedLines() as deleted:
+            blobs = list(parse_patches(chunks, Stats(), max_size=1000, deleted=deleted))
+            results[name] = (blobs, b"".join(deleted.lines()))
+    assert results["whole"] == results["per line"] == results["pairs"]
+    blobs, removed = results["whole"]
+    assert {b.data for b in blobs} >= {b"topic", b"main\nmore", b"x\n\n+main"}
+    assert b"-b\n" in removed and b"-two\r\n" in removed and b"-d\n" in removed
