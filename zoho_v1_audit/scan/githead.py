@@ -21,9 +21,10 @@ from typing import IO, cast
 
 import ahocorasick_rs
 
+from zoho_v1_audit.errors import AuditError
 from zoho_v1_audit.models import Finding, Origin, ScanWarning, Secret, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
-from zoho_v1_audit.scan.gitrepo import git_command, git_env, has_head, run_git
+from zoho_v1_audit.scan.gitrepo import git_command, git_env, git_message, has_head, run_git
 from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, stream_git
 from zoho_v1_audit.scan.patches import COMMIT_MARK, parse_origin, parse_patches
 
@@ -101,8 +102,13 @@ def head_files(cwd: Path) -> Generator[bytes, None, None]:
 
 
 def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
-    """The content of each blob, from one `git cat-file --batch`."""
-    with tempfile.TemporaryFile() as ids:  # a file, not a pipe: git cannot block us writing ids
+    """The content of each blob, from one `git cat-file --batch`.
+
+    AuditError when git cannot read one (a corrupt or missing object): a file left unread
+    would make what it holds, and what the files after it hold, look removed from HEAD.
+    """
+    # Files, not pipes: git can block neither us writing ids nor itself writing errors.
+    with tempfile.TemporaryFile() as ids, tempfile.TemporaryFile() as err:
         ids.write(b"".join(oid + b"\n" for oid in oids))
         ids.seek(0)
         proc = subprocess.Popen(
@@ -110,21 +116,30 @@ def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
             cwd=cwd,
             stdin=ids,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=err,
             env=git_env(),
         )
         out = cast(IO[bytes], proc.stdout)  # stdout=PIPE
+        unread: bytes | None = None
         try:
-            while header := out.readline():
-                fields = header.split()
-                if len(fields) != 3:  # "<oid> missing"
-                    continue
-                yield out.read(int(fields[2]))
+            for oid in oids:  # one answer per id, in order
+                fields = out.readline().split()
+                data = out.read(int(fields[2])) if len(fields) == 3 else b""
+                if len(fields) != 3 or len(data) != int(fields[2]):  # "<oid> missing", git died
+                    unread = oid
+                    break
+                yield data
                 out.read(1)  # the newline after the content
         finally:
             proc.kill()
             out.close()
             proc.wait()
+        if unread is not None:
+            err.seek(0)
+            raise AuditError(
+                f"git cat-file failed: cannot read {unread.decode()} of HEAD "
+                f"({git_message(err.read())}); `git fsck` tells what else is damaged"
+            )
 
 
 def present_in_head(cwd: Path, needles: Collection[str]) -> set[str]:
