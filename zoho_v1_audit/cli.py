@@ -151,7 +151,7 @@ def scan(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", min=1, help="Worker processes [default: all cores]."),
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores)."),
     ] = None,
     rules: Annotated[
         list[Path] | None,
@@ -197,7 +197,7 @@ def scan(
     ] = None,
     owners: Annotated[
         Path | None,
-        typer.Option(help="CODEOWNERS file [default: found in the scanned repository]."),
+        typer.Option(help="CODEOWNERS file (default: found in the scanned repository)."),
     ] = None,
     repo_url: Annotated[
         str | None,
@@ -375,7 +375,7 @@ def report(
     ] = None,
     owners: Annotated[
         Path | None,
-        typer.Option(help="CODEOWNERS file to assign owners again [default: keep the saved ones]."),
+        typer.Option(help="CODEOWNERS file to assign owners again (default: keep the saved ones)."),
     ] = None,
     repo_url: Annotated[
         str | None,
@@ -494,7 +494,7 @@ def rules_list(
 @rules_app.command("test")
 def rules_test(
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Rule files to test [default: the built-in rules].")
+        list[Path] | None, typer.Argument(help="Rule files to test (default: the built-in rules).")
     ] = None,
 ) -> None:
     """Run every rule's own examples; exit 1 when one does not behave as declared."""

@@ -170,7 +170,7 @@ def test_unknown_disabled_rule_is_named(tmp_path: Path) -> None:
 
 
 def test_the_documented_example_is_valid(tmp_path: Path) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     example = doc.split("## Configuration file", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     write_tree(
         tmp_path,
