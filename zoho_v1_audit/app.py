@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -136,7 +137,7 @@ def scan_git(
     size = options.max_file_size
     # Removals are dated from the deleted lines seen on the way when the scan reads HEAD's history.
     reads_head = not (git.staged or git.rev_range or git.all_branches)
-    with DeletedLines() as deleted:
+    with contextlib.closing(DeletedLines()) as deleted:
         if git.staged:
             blobs = iter_staged_blobs(root, stats, warnings, max_size=size)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Generator
 from pathlib import Path
@@ -291,7 +292,7 @@ def test_chunk_boundaries_change_nothing(repo: GitRepo) -> None:
     }
     results = {}
     for name, chunks in splits.items():
-        with DeletedLines() as deleted:
+        with contextlib.closing(DeletedLines()) as deleted:
             blobs = list(parse_patches(chunks, Stats(), max_size=1000, deleted=deleted))
             results[name] = (blobs, b"".join(deleted.lines()))
     assert results["whole"] == results["per line"] == results["pairs"]

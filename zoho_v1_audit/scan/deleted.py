@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Generator
-from types import TracebackType
 
 _BUFFER = 1 << 20
 
@@ -13,14 +12,15 @@ class DeletedLines:
     """Commit lines and deleted lines, in stream order, in an unnamed temporary file.
 
     The file has no name (it is unlinked at creation) and is gone when closed: memory stays flat
-    however long the history, and dating removals needs no second `git log`.
+    however long the history, and dating removals needs no second `git log`. Use it with
+    `contextlib.closing`.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(buffering=_BUFFER)  # noqa: SIM115 (closed by close())
 
     def add(self, line: bytes) -> None:
-        """Keep one line (ending with a newline)."""
+        """Keep whole lines, each ending with a newline."""
         self._file.write(line)
 
     def lines(self) -> Generator[bytes, None, None]:
@@ -31,14 +31,3 @@ class DeletedLines:
 
     def close(self) -> None:
         self._file.close()
-
-    def __enter__(self) -> DeletedLines:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

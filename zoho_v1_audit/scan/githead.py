@@ -238,7 +238,9 @@ def mark_head_state(
     if gone and has_head(cwd):
         with contextlib.ExitStack() as stack:
             if deleted is None:
-                deleted = stack.enter_context(_head_history_deletions(cwd, warnings))
+                deleted = stack.enter_context(
+                    contextlib.closing(_head_history_deletions(cwd, warnings))
+                )
             removals = find_removals(deleted, gone)
     for secret in secrets:
         if secret.sha256 in gone:
