@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -75,6 +76,29 @@ def test_show_secrets_is_explicit(leaky: Path) -> None:
     result = runner.invoke(app, ["scan", str(leaky), "--format", "json", "--show-secrets"])
     doc = json.loads(result.stdout)
     assert {s["value"] for s in doc["secrets"]} == {TOKEN, PASSWORD}
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_output_modes_follow_the_umask_or_the_replaced_file_and_secrets_stay_private(
+    leaky: Path, tmp_path: Path
+) -> None:
+    new, kept, private = tmp_path / "new.json", tmp_path / "kept.md", tmp_path / "private.json"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    private.write_text("old")
+    private.chmod(0o644)
+    runner.invoke(app, ["scan", str(leaky), "-o", str(new), "-o", str(kept)])
+    runner.invoke(app, ["scan", str(leaky), "-o", str(private), "--show-secrets"])
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (new, kept, private)}
+    assert modes == {"new.json": 0o644, "kept.md": 0o640, "private.json": 0o600}
+    assert TOKEN in private.read_text()
 
 
 def test_several_outputs_in_one_run(leaky: Path, tmp_path: Path) -> None:

@@ -346,8 +346,9 @@ def _write_outputs(
 
     plain = dataclasses.replace(options, color=False)  # files get no ANSI colours
     rendered = [(path, render(doc, fmt, plain)) for path, fmt in targets]
+    private = any("value" in secret for secret in doc["secrets"])  # --show-secrets
     for path, text in rendered:
-        write_atomic(path, text)
+        write_atomic(path, text, private=private)
     if not targets:
         sys.stdout.write(render(doc, stdout_format, options))
     else:
