@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from hypothesis import strategies as st
 from tests.helpers import TOKEN, findings_in, write_tree
 from zoho_v1_audit.config import FAIL_ON_CHOICES, KEYS, Config, parse_size, read_config
 from zoho_v1_audit.datacentres import DATA_CENTRES, data_centre_of
-from zoho_v1_audit.errors import ConfigError, ExitCode, UsageError
+from zoho_v1_audit.errors import ConfigError, ExitCode, RuleError, UsageError
+from zoho_v1_audit.ruleset import RuleSet, load_rules
 from zoho_v1_audit.scan.sources import FileTask, read_blob
 from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions, check_options
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, is_loopback, parse_bases
@@ -359,6 +361,8 @@ def check_values(config: Config) -> None:
 @example({"max_file_size": "9" * 400}, True)
 @example({"rules": ["r" * 5000]}, True)
 @example({"owners": "o" * 300}, True)
+@example({"allow": ["(" * 5000 + ")" * 5000]}, False)
+@example({"allow": ["([0-9a-f]+)+z"]}, False)
 def test_any_yaml_mapping_loads_or_is_a_config_error(
     config_dir: Path, doc: dict[Any, Any], trusted: bool
 ) -> None:
@@ -394,20 +398,43 @@ def test_any_pyproject_section_loads_or_is_a_config_error(config_dir: Path, body
         check_values(config)
 
 
+RULE = """rules:
+  - id: my-rule
+    title: My rule
+    category: v1-endpoint
+    severity: low
+    keywords: [legacy]
+    pattern: '{pattern}'
+"""
+DEEP = "(" * 5000 + ")" * 5000
+CONFIG = ".zoho-v1-audit.yaml"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("name", "text", "message"),
+    ("files", "message"),
     [
-        (".zoho-v1-audit.yaml", "exclude: " + "[" * 5000 + "]" * 5000, "not valid YAML: nested too deeply"),
-        ("pyproject.toml", "[tool.zoho-v1-audit]\nexclude = " + "[" * 5000 + "]" * 5000, "not valid TOML: nested too deeply"),
-        (".zoho-v1-audit.yaml", "max_file_size: '" + "9" * 400 + "'", "max_file_size: not a size"),
+        ({CONFIG: f"exclude: {'[' * 5000}{']' * 5000}"}, "not valid YAML: nested too deeply"),
+        ({"pyproject.toml": f"[tool.zoho-v1-audit]\nexclude = {'[' * 5000}{']' * 5000}"}, "not valid TOML: nested too deeply"),
+        ({CONFIG: "max_file_size: '" + "9" * 400 + "'"}, "max_file_size: not a size"),
+        ({CONFIG: "verify: {timeout: .nan}"}, "verify.timeout: must be at most 604800, got nan"),
+        ({CONFIG: "rules: ['" + "r" * 5000 + "']"}, "rules[0]: cannot use"),
+        ({CONFIG: 'allow: ["([0-9a-f]+)+z"]'}, "allow[0]: nested variable-length quantifiers"),
+        ({CONFIG: f"allow: ['{DEEP}']"}, "allow[0]: not a valid regular expression: nested too deeply"),
+        ({CONFIG: "rules: [evil.yaml]", "evil.yaml": RULE.format(pattern=DEEP)}, "pattern: invalid regular expression: nested too deeply"),
+        ({CONFIG: "rules: [evil.yaml]", "evil.yaml": "rules: [" + "9" * 5000 + "]"}, "evil.yaml: not valid YAML"),
     ],
-    ids=["deep-yaml", "deep-toml", "huge-size"],
+    ids=[
+        "deep-yaml", "deep-toml", "huge-size", "nan-timeout", "long-rules-path",
+        "backtracking-allow", "deep-allow", "deep-rule-pattern", "huge-int-rule-file",
+    ],
 )  # fmt: skip
 def test_hostile_config_in_the_scanned_tree_is_one_clear_error(
-    tmp_path: Path, name: str, text: str, message: str
+    tmp_path: Path, files: dict[str, str], message: str
 ) -> None:
-    tree = write_tree(tmp_path / "tree", {name: text, ".env": f"ZOHO_AUTHTOKEN={TOKEN}\n"})
+    """A configuration committed to the scanned code cannot crash or hang the scan."""
+    tree = write_tree(tmp_path / "tree", {**files, ".env": f"ZOHO_AUTHTOKEN={TOKEN}\n"})
+    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "zoho_v1_audit", "scan", str(tree), "-f", "json"],
         capture_output=True,
@@ -415,8 +442,54 @@ def test_hostile_config_in_the_scanned_tree_is_one_clear_error(
         timeout=60,
         check=False,
     )
+    assert time.monotonic() - started < 20
     assert proc.returncode == ExitCode.USAGE
     [line] = proc.stderr.splitlines()
     assert line.startswith("zoho-v1-audit: error: ") and message in line, line
     assert "internal error" not in line
     assert proc.stdout == ""
+
+
+RULE_FIELDS = [
+    "id", "title", "category", "severity", "keywords", "pattern", "secret_kind", "strict_secret",
+    "decode", "decoded", "provides", "requires", "requires_scope", "redundant_with",
+    "placeholders", "remediation", "examples",
+]  # fmt: skip
+GOOD_RULE: dict[Any, Any] = {
+    "id": "my-rule",
+    "title": "My rule",
+    "category": "v1-endpoint",
+    "severity": "low",
+    "keywords": ["legacy"],
+    "pattern": "legacy-crm\\.example",
+}
+rule_values = yaml_values | st.sampled_from(
+    ["v1-endpoint", "v1-token", "high", "base64", "file", "(?P<secret>[0-9a-f]{32})", "(a+)+$"]
+)
+rules_docs = st.builds(
+    lambda base, changes, drop: {
+        "rules": [{k: v for k, v in {**base, **changes}.items() if k not in drop}]
+    },
+    st.just(GOOD_RULE),
+    st.dictionaries(st.sampled_from(RULE_FIELDS) | st.integers() | st.text(max_size=6), rule_values, max_size=4),
+    st.sets(st.sampled_from(RULE_FIELDS), max_size=2),
+) | st.dictionaries(st.sampled_from(["rules", "placeholders"]) | st.text(max_size=6), yaml_values, max_size=3)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules_docs)
+@example({"rules": [{**GOOD_RULE, 1: "x"}]})
+@example({"rules": [{**GOOD_RULE, "pattern": DEEP}]})
+@example({"placeholders": [DEEP]})
+def test_any_rule_file_loads_or_is_a_rule_error(config_dir: Path, doc: dict[Any, Any]) -> None:
+    path = config_dir / "rules.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    try:
+        rules = load_rules([path])
+    except RuleError as exc:
+        error = exc
+    else:
+        assert isinstance(rules, RuleSet)
+        return
+    assert str(error).startswith(f"{path}: ") or str(error) == "no rules loaded"
+    assert error.exit_code == ExitCode.USAGE

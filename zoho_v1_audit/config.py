@@ -20,6 +20,7 @@ import yaml
 
 from zoho_v1_audit.errors import ConfigError, UsageError
 from zoho_v1_audit.models import Severity
+from zoho_v1_audit.ruleset import NESTED_REPEATS, backtracks
 
 CONFIG_NAMES = (".zoho-v1-audit.yaml", ".zoho-v1-audit.yml")
 PYPROJECT = "pyproject.toml"
@@ -212,11 +213,18 @@ def _allow(reader: _Reader, value: object) -> tuple[tuple[re.Pattern[str], ...],
             hashes.add(item.lower())
             continue
         try:
-            patterns.append(re.compile(item))
+            pattern = re.compile(item)
         except re.error as exc:
             raise reader.error(
                 f"allow[{index}]", f"not a valid regular expression: {exc}"
             ) from None
+        except RecursionError:
+            raise reader.error(
+                f"allow[{index}]", "not a valid regular expression: nested too deeply"
+            ) from None
+        if backtracks(pattern):  # a scanned repository's config must not hang the scan
+            raise reader.error(f"allow[{index}]", NESTED_REPEATS)
+        patterns.append(pattern)
     return tuple(patterns), frozenset(hashes)
 
 

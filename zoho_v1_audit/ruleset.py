@@ -101,6 +101,17 @@ def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]])
     return RuleSet(tuple(rules), tuple(placeholders), keywords)
 
 
+NESTED_REPEATS = (
+    "nested variable-length quantifiers can backtrack catastrophically; "
+    "use bounded, non-nested repeats"
+)
+
+
+def backtracks(pattern: re.Pattern[str]) -> bool:
+    """Whether a compiled pattern nests variable-length repeats (catastrophic backtracking)."""
+    return _has_nested_quantifier(sre_parse.parse(pattern.pattern))
+
+
 def _has_nested_quantifier(tree: Any, inside_repeat: bool = False) -> bool:
     """True when a variable-length repeat sits inside another repeat (catastrophic backtracking)."""
     for op, arg in tree:
@@ -149,6 +160,8 @@ class _RuleReader:
             return re.compile(value)
         except re.error as exc:
             raise self.fail(key, f"invalid regular expression: {exc}") from None
+        except RecursionError:
+            raise self.fail(key, "invalid regular expression: nested too deeply") from None
 
     def optional_regex(self, key: str) -> re.Pattern[str] | None:
         return self.regex_str(key, self.text(key)) if key in self.raw else None
@@ -160,12 +173,10 @@ class _RuleReader:
             regex = re.compile(source.encode("utf-8"))
         except (re.error, UnicodeEncodeError) as exc:
             raise self.fail("pattern", f"invalid regular expression: {exc}") from None
+        except RecursionError:
+            raise self.fail("pattern", "invalid regular expression: nested too deeply") from None
         if _has_nested_quantifier(tree):
-            raise self.fail(
-                "pattern",
-                "nested variable-length quantifiers can backtrack catastrophically; "
-                "use bounded, non-nested repeats",
-            )
+            raise self.fail("pattern", NESTED_REPEATS)
         high = tree.getwidth()[1]
         return regex, (high if high <= _BOUNDED_WIDTH else None)
 
@@ -180,7 +191,7 @@ class _RuleReader:
     def rule(self, source: str) -> Rule:
         unknown = set(self.raw) - _FIELDS
         if unknown:
-            raise self.fail(sorted(unknown)[0], "unknown field")
+            raise self.fail(min(map(str, unknown)), "unknown field")
         for key in _REQUIRED:
             if key not in self.raw:
                 raise self.fail(key, "is required")
@@ -244,8 +255,10 @@ def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]]]:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: undecodable, or a huge int
         raise RuleError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise RuleError(f"{path}: not valid YAML: nested too deeply") from None
     if not isinstance(doc, dict) or set(doc) - {"rules", "placeholders"}:
         raise RuleError(
             f"{path}: must be a mapping with a 'rules' list and/or a 'placeholders' list"
