@@ -241,11 +241,6 @@ def test_unborn_head_scans_nothing_and_says_so(unborn: GitRepo) -> None:
     assert secret_places(every.doc) == {sha256_hex(TOKEN): [("app.env", False)]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="says 'the repository has no commits yet' although branch main has one; "
-    "fix proposed for scan/gitsource.py (not edited here)",
-)
 def test_unborn_head_beside_other_branches_points_to_all_branches(unborn: GitRepo) -> None:
     [warning] = audit("scan", str(unborn.path), "--git", "-f", "json").doc["warnings"]
     assert "no commits yet" not in warning["message"]
@@ -290,6 +285,7 @@ def test_submodule_files_are_scanned_in_the_tree_and_its_history_is_its_own(
     doc = history.doc
     assert doc["warnings"] == []
     assert doc["stats"]["commits_scanned"] == 3
+    assert doc["stats"]["files_scanned"] == 2  # app.env and .gitmodules; gitlinks are not files
     # The superproject's history records only which commit the submodule is at.
     assert secret_places(doc) == {sha256_hex(TOKEN): [("app.env", True)]}
     assert all(not f["path"].startswith("vendor/sub") for f in doc["findings"])

@@ -23,6 +23,7 @@ from zoho_v1_audit.scan.gitrepo import (
     has_head,
     require_repo,
     revision_args,
+    run_git,
     shallow_boundary,
 )
 from zoho_v1_audit.scan.patches import LOG_FORMAT, parse_patches
@@ -90,6 +91,18 @@ def stream_git(
     )
 
 
+def _no_head_message(cwd: Path) -> str:
+    """Why there is no history to scan: no commits at all, or HEAD on a branch without any."""
+    if not run_git(cwd, "for-each-ref", "--count=1", "--format=%(refname)").stdout.strip():
+        return "the repository has no commits yet: no history to scan"
+    branch = run_git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD", ok=(0, 1)).stdout
+    return (
+        f"HEAD is on branch {branch.decode('utf-8', 'replace').strip() or '?'}, which was never "
+        "committed to: no history to scan; other branches have commits: scan them with "
+        "--all-branches"
+    )
+
+
 def _shallow_warning(cwd: Path, warnings: list[ScanWarning]) -> None:
     boundary = shallow_boundary(cwd)
     if boundary:
@@ -125,7 +138,7 @@ def iter_history_blobs(
     cwd = require_repo(repo, work_tree=False)
     revs = revision_args(cwd, since=since, rev_range=rev_range, all_branches=all_branches)
     if not all_branches and rev_range is None and not has_head(cwd):
-        warnings.append(ScanWarning(".", "the repository has no commits yet: no history to scan"))
+        warnings.append(ScanWarning(".", _no_head_message(cwd)))
         return
     _shallow_warning(cwd, warnings)
     chunks = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings)

@@ -200,6 +200,10 @@ def parse_patches(
                 if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
                     yield blob
                 file = _File()
+            elif line.startswith((b"new file mode 160000", b"new mode 160000")) or (
+                line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
+            ):
+                file = None  # a gitlink: the commit a submodule is at, not file content
             elif line.startswith(b"+++ "):
                 if file is not None:
                     file.path = _new_path(line)
