@@ -22,6 +22,7 @@ from zoho_v1_audit.scan.detector import detect
         ("crm.zoho.jp", "jp"),
         ("crm.baihui.com", "cn"),
         ("crm.zoho.sa", "sa"),
+        ("CRM.Zoho.EU", "eu"),
     ],
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])
