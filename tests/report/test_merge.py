@@ -13,6 +13,7 @@ from tests.report.conftest import ROOT
 from tests.report.docs import document, finding, location, secret
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report.merge import load_results, merge, read_document, repo_labels
+from zoho_v1_audit.report.view import build_report
 
 RESULT_SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
 TOKEN = "3f9a2c7e1b4d8f60a5c9e2b7d1f4a8c3"
@@ -101,6 +102,18 @@ def test_severity_is_the_highest_and_removal_needs_every_repository() -> None:
     assert merged["removed"] is None
     b["secrets"][0]["removed"] = {"commit": "def", "author": None, "date": "2025-06-01"}
     assert merge([("a", a), ("b", b)])["secrets"][0]["removed"]["commit"] == "def"
+
+
+def test_first_and_last_seen_span_every_repository() -> None:
+    a, b = _repo("a"), _repo("b")
+    a["secrets"][0]["first_seen"] = {"commit": "a1", "date": "2024-03-01T09:00:00+02:00"}
+    a["secrets"][0]["last_seen"] = {"commit": "a2", "date": "2024-09-01T09:00:00+00:00"}
+    b["secrets"][0]["first_seen"] = {"commit": "b1", "date": "2024-03-01T08:00:00+00:00"}
+    b["secrets"][0]["last_seen"] = {"commit": "b2", "date": "2024-09-01T08:00:00-02:00"}
+    merged = merge([("a", a), ("b", b)])["secrets"][0]
+    assert (merged["first_seen"]["commit"], merged["last_seen"]["commit"]) == ("a1", "b2")
+    view = build_report(merge([("a", a), ("b", b)]), "t", None).secrets[0]
+    assert view.seen == "First added on 2024-03-01 in a1, last added on 2024-09-01 in b2"
 
 
 def test_inputs_are_not_changed() -> None:

@@ -13,6 +13,7 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -103,7 +104,19 @@ def _merge_secret(into: dict[str, Any], secret: Mapping[str, Any], repo: str) ->
         into["data_centre_hint"] = secret.get("data_centre_hint")
     if "removed" in secret or "removed" in into:  # removed only if gone from every repository
         a, b = into.get("removed"), secret.get("removed")
-        into["removed"] = max(a, b, key=lambda r: r.get("date") or "") if a and b else None
+        into["removed"] = max(a, b, key=_moment) if a and b else None
+    for key, pick in (("first_seen", min), ("last_seen", max)):
+        seen = [s for s in (into.get(key), secret.get(key)) if s]
+        if seen:
+            into[key] = pick(seen, key=_moment)
+
+
+def _moment(commit: Mapping[str, Any]) -> float:
+    """When a commit entry (`removed`, `first_seen`, `last_seen`) happened; 0 when unknown."""
+    try:
+        return datetime.fromisoformat(commit["date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return 0.0
 
 
 def _labelled(item: Mapping[str, Any], repo: str) -> dict[str, Any]:

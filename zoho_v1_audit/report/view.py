@@ -66,6 +66,7 @@ class SecretView:
     checked_at: str | None
     places: tuple[Place, ...]
     steps: tuple[str, ...]
+    seen: str | None
     removed: str | None
 
     @property
@@ -176,6 +177,17 @@ def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
     )
 
 
+def _seen_note(secret: Mapping[str, Any]) -> str | None:
+    """When history first and last added the secret (history scans only)."""
+    first, last = secret.get("first_seen"), secret.get("last_seen")
+    if not isinstance(first, Mapping) or not isinstance(last, Mapping):
+        return None
+    added = f"First added on {first['date'][:10]} in {first['commit'][:10]}"
+    if last["commit"] == first["commit"]:
+        return added
+    return f"{added}, last added on {last['date'][:10]} in {last['commit'][:10]}"
+
+
 def _removed_note(secret: Mapping[str, Any]) -> str | None:
     removed = secret.get("removed")
     if not isinstance(removed, Mapping):
@@ -206,6 +218,7 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
         checked_at=v.get("checked_at"),
         places=tuple(_place(loc, links) for loc in secret["locations"]),
         steps=g.secret_steps(secret["kind"], data_centre, status),
+        seen=_seen_note(secret),
         removed=_removed_note(secret),
     )
 
