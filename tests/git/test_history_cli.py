@@ -67,6 +67,10 @@ def test_token_added_then_removed_is_still_a_secret_to_revoke(
     )
     assert TOKEN not in text.stdout + text.stderr
 
+    for fmt in ("md", "html"):
+        report = audit("scan", str(repo.path), "--git", *history, "-f", fmt).stdout
+        assert f"First added on 2024-03-01 in {added[:10]}" in report
+
 
 def test_in_head_means_the_committed_tree_not_the_edited_files(repo: GitRepo) -> None:
     repo.commit("add", {"sync.py": leaky(), "old.py": leaky(TOKEN_EU)})
