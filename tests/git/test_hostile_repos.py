@@ -9,7 +9,6 @@ looks complete.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.git.cli import Run
 from tests.git.repo import GitRepo
 from tests.helpers import TOKEN, TOKEN_EU
 from zoho_v1_audit.models import sha256_hex
@@ -30,18 +30,10 @@ URL = "https://crm.zoho.com/crm/private/json/Leads/getRecords"
 
 
 @dataclass(frozen=True)
-class Ran:
-    """One command-line run."""
+class Ran(Run):
+    """One command-line run in a subprocess, timed."""
 
-    code: int
-    stdout: str
-    stderr: str
     seconds: float
-
-    @property
-    def doc(self) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.stdout)
-        return parsed
 
     @property
     def error(self) -> str:
