@@ -54,17 +54,20 @@ def test_binary_large_and_encoded_files(tmp_path: Path) -> None:
         tmp_path,
         {
             "bin.dat": b"\x00\x01" + ENV.encode(),
-            "big.env": ENV + "#" * 5000,
+            "big.env": ENV + "#" * 12_000,
             "utf16.env": ENV.encode("utf-16"),
             "utf16le-nobom.env": ENV.encode("utf-16-le"),
             "latin1.py": b"# caf\xe9\n" + ENV.encode(),
             "crlf.env": b"x=1\r\n" + ENV.encode(),
             "cr.env": b"x=1\r" + ENV.encode(),
             "empty.env": b"",
+            "mixed.env": b"a=1\r\nb=2\rc=3\n" + ENV.encode(),
+            "late-nul.log": ENV.encode() + b"." * 9000 + b"\x00tail\n",
+            "early-nul.log": b"." * 8000 + b"\x00" + ENV.encode(),
         },
     )
-    result = scan(tmp_path, max_file_size=1000)
-    assert result.stats.files_skipped == {"binary": 1, "too-large": 1}
+    result = scan(tmp_path, max_file_size=10_000)
+    assert result.stats.files_skipped == {"binary": 2, "too-large": 1}
     lines = {loc.path: loc.line for s in result.secrets for loc in s.locations}
     assert lines == {
         "utf16.env": 1,
@@ -72,6 +75,8 @@ def test_binary_large_and_encoded_files(tmp_path: Path) -> None:
         "latin1.py": 2,
         "crlf.env": 2,
         "cr.env": 2,
+        "mixed.env": 4,
+        "late-nul.log": 1,
     }
 
 

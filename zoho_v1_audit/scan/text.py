@@ -24,14 +24,16 @@ def _utf16_without_bom(head: bytes) -> str | None:
 def scannable(data: bytes) -> bytes | None:
     """Bytes ready for the detector, or None when the data is binary.
 
-    UTF-16 (with a BOM, or ASCII-range text without one) is re-encoded as UTF-8; other
-    bytes are kept as they are (the rules match ASCII, so UTF-8 and Latin-1 both work).
+    Binary means a NUL byte in the first 8 KiB, as git decides: a NUL further on (a log, a
+    dump) does not hide the text before it. UTF-16 (with a BOM, or ASCII-range text without
+    one) is re-encoded as UTF-8; other bytes are kept as they are (the rules match ASCII, so
+    UTF-8 and Latin-1 both work).
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         data = data.decode("utf-16", errors="replace").encode("utf-8")
     elif data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    elif 0 in data:
+    elif 0 in data[:_SNIFF]:
         encoding = _utf16_without_bom(data[:_SNIFF])
         if encoding is None:
             return None
