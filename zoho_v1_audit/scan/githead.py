@@ -1,6 +1,6 @@
 """What history findings mean today: is each one still in HEAD's tree, and when was a secret removed.
 
-Secret values never reach git: HEAD's files and `git log -p` are read back and searched in this
+Secret values never reach git: HEAD's files and the lines history deleted are searched in this
 process, so no value shows on a command line (where `ps` would show it).
 """
 
