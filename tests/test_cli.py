@@ -17,6 +17,9 @@ from typer.testing import CliRunner
 from tests.helpers import PASSWORD, TOKEN, builtin, write_tree
 from zoho_v1_audit import __version__
 from zoho_v1_audit.cli import app
+from zoho_v1_audit.report import RenderOptions
+from zoho_v1_audit.report.summary import summary_line
+from zoho_v1_audit.report.text import render_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "legacy-crm-app"
@@ -70,6 +73,12 @@ def test_json_matches_the_schema_and_hides_secrets(leaky: Path) -> None:
     assert {s["kind"] for s in doc["secrets"]} == {"authtoken", "password"}
     assert TOKEN not in result.stdout and PASSWORD not in result.stdout
     assert all("value" not in s for s in doc["secrets"])
+
+
+def test_text_report_ends_with_the_whole_summary_on_one_line(leaky: Path) -> None:
+    doc = json.loads(runner.invoke(app, ["scan", str(leaky), "-f", "json"]).stdout)
+    narrow = render_text(doc, RenderOptions(width=40))
+    assert narrow.splitlines()[-1] == summary_line(doc)
 
 
 def test_show_secrets_is_explicit(leaky: Path) -> None:

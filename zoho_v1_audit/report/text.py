@@ -76,8 +76,8 @@ def render_text(doc: Document, options: RenderOptions) -> str:
     if doc["secrets"]:
         console.print(_secrets_table(doc))
     for line in removed_lines(doc):
-        console.print(Text(line, style="red"))
+        console.print(Text(line, style="red"), soft_wrap=True)
     for w in doc["warnings"]:
-        console.print(Text(f"warning: {w['path']}: {w['message']}", style="yellow"))
-    console.print(Text(summary_line(doc), style="bold"))
+        console.print(Text(f"warning: {w['path']}: {w['message']}", style="yellow"), soft_wrap=True)
+    console.print(Text(summary_line(doc), style="bold"), soft_wrap=True)
     return buffer.getvalue()
