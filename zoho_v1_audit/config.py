@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from zoho_v1_audit.errors import ConfigError, UsageError
+from zoho_v1_audit.errors import ConfigError, UsageError, reason
 from zoho_v1_audit.models import Severity
 from zoho_v1_audit.ruleset import NESTED_REPEATS, backtracks
 
@@ -30,7 +30,6 @@ FAIL_ON_CHOICES = (*(s.value for s in Severity), "never")
 _SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_TOO_DEEP = "nested too deeply"
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
@@ -96,10 +95,8 @@ def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
         return None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid TOML: {_TOO_DEEP}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {reason(exc)}") from None
     section = data.get("tool", {}).get(TOOL_KEY)
     if section is None:
         return None
@@ -135,18 +132,18 @@ def _read(path: Path) -> Mapping[str, Any]:
     if path.suffix == ".toml":
         try:
             data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        except RecursionError:
-            raise ConfigError(f"{path}: not valid TOML: {_TOO_DEEP}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {reason(exc)}") from None
         section = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
     else:
         try:
             section = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, ValueError) as exc:  # ValueError: undecodable, or a huge int
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-        except RecursionError:
-            raise ConfigError(f"{path}: not valid YAML: {_TOO_DEEP}") from None
+        except (
+            yaml.YAMLError,
+            ValueError,
+            RecursionError,
+        ) as exc:  # ValueError: undecodable, huge int
+            raise ConfigError(f"{path}: not valid YAML: {reason(exc)}") from None
     if section is None:
         return {}
     if not isinstance(section, dict):
@@ -214,13 +211,9 @@ def _allow(reader: _Reader, value: object) -> tuple[tuple[re.Pattern[str], ...],
             continue
         try:
             pattern = re.compile(item)
-        except re.error as exc:
+        except (re.error, RecursionError) as exc:
             raise reader.error(
-                f"allow[{index}]", f"not a valid regular expression: {exc}"
-            ) from None
-        except RecursionError:
-            raise reader.error(
-                f"allow[{index}]", "not a valid regular expression: nested too deeply"
+                f"allow[{index}]", f"not a valid regular expression: {reason(exc)}"
             ) from None
         if backtracks(pattern):  # a scanned repository's config must not hang the scan
             raise reader.error(f"allow[{index}]", NESTED_REPEATS)

@@ -30,3 +30,8 @@ class ConfigError(AuditError):
 
 class RuleError(AuditError):
     """A rule file that cannot be used; the message names the file, rule and field."""
+
+
+def reason(exc: BaseException) -> str:
+    """Why parsing failed, in words: a RecursionError means input nested too deeply."""
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from zoho_v1_audit.errors import RuleError
+from zoho_v1_audit.errors import RuleError, reason
 from zoho_v1_audit.models import Category, Severity
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -158,10 +158,8 @@ class _RuleReader:
     def regex_str(self, key: str, value: str) -> re.Pattern[str]:
         try:
             return re.compile(value)
-        except re.error as exc:
-            raise self.fail(key, f"invalid regular expression: {exc}") from None
-        except RecursionError:
-            raise self.fail(key, "invalid regular expression: nested too deeply") from None
+        except (re.error, RecursionError) as exc:
+            raise self.fail(key, f"invalid regular expression: {reason(exc)}") from None
 
     def optional_regex(self, key: str) -> re.Pattern[str] | None:
         return self.regex_str(key, self.text(key)) if key in self.raw else None
@@ -171,10 +169,8 @@ class _RuleReader:
         try:
             tree = sre_parse.parse(source)
             regex = re.compile(source.encode("utf-8"))
-        except (re.error, UnicodeEncodeError) as exc:
-            raise self.fail("pattern", f"invalid regular expression: {exc}") from None
-        except RecursionError:
-            raise self.fail("pattern", "invalid regular expression: nested too deeply") from None
+        except (re.error, UnicodeEncodeError, RecursionError) as exc:
+            raise self.fail("pattern", f"invalid regular expression: {reason(exc)}") from None
         if _has_nested_quantifier(tree):
             raise self.fail("pattern", NESTED_REPEATS)
         high = tree.getwidth()[1]
@@ -255,10 +251,8 @@ def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]]]:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: undecodable, or a huge int
-        raise RuleError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    except RecursionError:
-        raise RuleError(f"{path}: not valid YAML: nested too deeply") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: undecodable, huge int
+        raise RuleError(f"{path}: not valid YAML: {reason(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or set(doc) - {"rules", "placeholders"}:
         raise RuleError(
             f"{path}: must be a mapping with a 'rules' list and/or a 'placeholders' list"
