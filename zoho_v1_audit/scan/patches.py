@@ -151,13 +151,13 @@ def parse_patches(
         pos, size = 0, len(chunk)
         while pos < size:
             if in_hunk and width == 1:
-                run = (_ADDED_RUN if chunk[pos] == 43 else _OTHER_RUN).match(chunk, pos)
+                added = chunk[pos] == 43  # "+"
+                run = (_ADDED_RUN if added else _OTHER_RUN).match(chunk, pos)
                 if run is not None:
                     pos = run.end()
-                    if chunk[run.start()] == 43:
-                        if file is not None:
-                            file.add_run(run.group())
-                    elif deleted is not None:
+                    if added and file is not None:
+                        file.add_run(run.group())
+                    elif not added and deleted is not None:
                         deleted.add(run.group())
                     continue
             end = chunk.find(b"\n", pos) + 1 or size
