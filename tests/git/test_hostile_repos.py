@@ -384,6 +384,14 @@ def measured_scan(path: Path) -> tuple[Ran, int]:
 
 
 @pytest.mark.slow
+def test_history_with_a_50_mb_line_is_read_in_linear_time(repo: GitRepo) -> None:
+    line = b"var a=1;" * (50 * 1024 * 1024 // 8) + f"fetch('{URL}?authtoken={TOKEN}')".encode()
+    repo.commit("bundle", {"app.min.js": line})
+    ran = audit("scan", str(repo.path), "--git", "--max-file-size", "60MB", "-f", "json", limit=15)
+    assert secret_places(ran.doc) == {sha256_hex(TOKEN): [("app.min.js", True)]}
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_ten_thousand_commits_in_bounded_time_and_flat_memory(tmp_path: Path) -> None:
     commits = build(tmp_path / "big", N_COMMITS)

@@ -64,16 +64,16 @@ def stream_git(
         stdout = cast(io.BufferedReader, proc.stdout)  # stdout=PIPE, buffered
         finished = False
         try:
-            pending = b""
+            pending: list[bytes] = []  # a line longer than a chunk, in pieces (joined once)
             while chunk := stdout.read1(_CHUNK):
                 cut = chunk.rfind(b"\n") + 1
                 if cut:
-                    yield pending + chunk[:cut]
-                    pending = chunk[cut:]
+                    yield b"".join([*pending, chunk[:cut]])
+                    pending = [chunk[cut:]]
                 else:
-                    pending += chunk
-            if pending:
-                yield pending
+                    pending.append(chunk)
+            if any(pending):
+                yield b"".join(pending)
             finished = True
         finally:
             if not finished:
