@@ -135,6 +135,12 @@ def test_team_button_filters_the_table(report: Page) -> None:
     assert len(report.visible_rows()) == 2
 
 
+@pytest.mark.parametrize("width", [1366, 1024, 800])
+def test_the_page_never_scrolls_sideways(report: Page, width: int) -> None:
+    report.page.set_viewport_size({"width": width, "height": 900})
+    assert report.page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 def test_sorting(report: Page) -> None:
     def where() -> list[str]:
         cells: list[str] = report.page.eval_on_selector_all(
