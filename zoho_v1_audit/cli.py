@@ -53,6 +53,11 @@ def _errors() -> Iterator[None]:
         yield
     except AuditError as exc:
         _fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # the machine's, not ours: a full disk, too many open files
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", ExitCode.USAGE)
     except KeyboardInterrupt:
         typer.echo("zoho-v1-audit: interrupted", err=True)
         raise typer.Exit(ExitCode.INTERRUPTED) from None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
+import signal
 import subprocess
 import sys
 import time
@@ -381,6 +383,26 @@ def measured_scan(path: Path) -> tuple[Ran, int]:
     ran = Ran(proc.returncode, proc.stdout, "\n".join(rest), time.monotonic() - started)
     assert "Traceback" not in ran.stderr
     return ran, int(kb)
+
+
+def _small_files_only() -> None:
+    """In the child: writing past 1 KB fails with EFBIG instead of killing the process."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+
+def test_a_machine_that_cannot_write_is_one_clear_error(repo: GitRepo) -> None:
+    repo.commit("data", {"a.txt": "line\n" * 5000})
+    repo.commit("trim", {"a.txt": "x\n"})  # 25 KB of deleted lines for the history scan to keep
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoho_v1_audit", "scan", str(repo.path), "--git"],
+        capture_output=True,
+        text=True,
+        preexec_fn=_small_files_only,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (2, "zoho-v1-audit: error: File too large\n")
 
 
 @pytest.mark.slow
