@@ -67,14 +67,16 @@ class RuleSet:
     def rules_by_keyword(self) -> tuple[tuple[int, ...], ...]:
         """For each keyword (by index), the indexes of the rules it lets through.
 
-        A keyword also lets through the rules of every keyword it contains: where
-        `authtoken` occurs, `token` occurs too.
+        The prefilter reports the leftmost-longest keyword and skips what it covers, so a
+        keyword also stands for every keyword that may hide under it: one it contains (where
+        `authtoken` occurs, `token` occurs too) and one that starts inside it and runs on
+        (`auth_token` may hide the `token=` of `auth_token=`).
         """
         return tuple(
             tuple(
                 i
                 for i, rule in enumerate(self.rules)
-                if any(own in keyword for own in rule.keywords)
+                if any(_may_hide(keyword, own) for own in rule.keywords)
             )
             for keyword in self.keywords
         )
@@ -99,6 +101,11 @@ def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]])
     """Assemble a rule set and the union of its prefilter keywords."""
     keywords = tuple(sorted({k for r in rules for k in r.keywords}))
     return RuleSet(tuple(rules), tuple(placeholders), keywords)
+
+
+def _may_hide(found: bytes, keyword: bytes) -> bool:
+    """Whether an occurrence of `found` may cover one of `keyword` (inside it, or running on)."""
+    return keyword in found or any(found.endswith(keyword[:n]) for n in range(1, len(keyword)))
 
 
 NESTED_REPEATS = (
