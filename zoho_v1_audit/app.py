@@ -137,7 +137,8 @@ def scan_git(
     size = options.max_file_size
     # Removals are dated from the deleted lines seen on the way when the scan reads HEAD's history.
     reads_head = not (git.staged or git.rev_range or git.all_branches)
-    with contextlib.closing(DeletedLines()) as deleted:
+    with contextlib.closing(DeletedLines()) as spool:
+        deleted = spool if reads_head else None
         if git.staged:
             blobs = iter_staged_blobs(root, stats, warnings, max_size=size)
         else:
@@ -149,7 +150,7 @@ def scan_git(
                 stats=stats,
                 warnings=warnings,
                 max_size=size,
-                deleted=deleted if reads_head else None,
+                deleted=deleted,
             )
         wanted = _path_filter(options.excludes, options.includes)
         for blob in blobs:
@@ -161,8 +162,7 @@ def scan_git(
                     progress(stats.files_scanned, stats.bytes_scanned)
         findings, secrets = aggregator.finish()
         if not git.staged:
-            kept = deleted if reads_head else None
-            findings = mark_head_state(scan_dir(root), findings, secrets, warnings, kept)
+            findings = mark_head_state(scan_dir(root), findings, secrets, warnings, deleted)
     return ScanResult(
         roots=[root.as_posix()],
         mode="staged" if git.staged else "git",

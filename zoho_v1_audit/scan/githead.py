@@ -85,20 +85,24 @@ def _work_tree_copy(cwd: Path, path: bytes, oid: bytes) -> bytes | None:
 
 
 def head_files(cwd: Path) -> Generator[bytes, None, None]:
-    """The content of every file in HEAD's tree under `cwd`.
+    """The content of every distinct file in HEAD's tree under `cwd`, each blob once.
 
     Files the work tree holds as HEAD has them are read from disk; the others (and all of a
     bare repository's) come from git's object store.
     """
+    read: set[bytes] = set()
     from_git: set[bytes] = set()
     for mode, oid, path in _head_entries(cwd):
+        if oid in read:
+            continue
         data = _work_tree_copy(cwd, path, oid) if mode != b"120000" else None
         if data is None:
             from_git.add(oid)
         else:
+            read.add(oid)
             yield data
-    if from_git:
-        yield from _git_blobs(cwd, sorted(from_git))
+    if from_git - read:
+        yield from _git_blobs(cwd, sorted(from_git - read))
 
 
 def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
