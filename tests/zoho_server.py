@@ -300,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "ZGS"
     _reset = False
+    _in_flight = False
 
     @property
     def zoho(self) -> ZohoServer:
@@ -372,14 +373,24 @@ class _Handler(BaseHTTPRequestHandler):
         return recorded, body
 
     def _serve(self) -> None:
-        zoho = self.zoho
-        zoho.enter()
+        self.zoho.enter()
+        self._in_flight = True
         try:
             request, _ = self._parse()
-            zoho.record(request)
+            self.zoho.record(request)
             self._answer(request)
         finally:
-            zoho.leave()
+            self._answered()
+
+    def _answered(self) -> None:
+        """The request stops counting as in flight once its answer starts to leave.
+
+        Counting until the handler returns would overlap the client's next request, which it
+        may send as soon as it has read this answer.
+        """
+        if self._in_flight:
+            self._in_flight = False
+            self.zoho.leave()
 
     def _answer(self, request: Recorded) -> None:
         endpoint = request.endpoint
@@ -430,6 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, code_: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
     ) -> None:
+        self._answered()
         try:
             self.send_response(code_)
             self.send_header("Content-Type", content_type)
@@ -443,6 +455,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, data: bytes) -> bool:
         """Send bytes; False (and the connection closes) when the client has gone."""
+        self._answered()
         try:
             self.wfile.write(data)
         except OSError:
@@ -491,6 +504,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send_reset(self) -> None:
+        self._answered()
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
