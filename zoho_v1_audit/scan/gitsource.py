@@ -6,6 +6,8 @@ long the history is. Paths are relative to the scanned directory (`--relative`).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import subprocess
 import tempfile
@@ -46,6 +48,13 @@ HISTORY_OPTIONS = ("log", *PATCH_OPTIONS, "--cc", "--root", LOG_FORMAT)
 
 
 _CHUNK = 1 << 16
+_PIPE_SIZE = 1 << 20  # Linux's default ceiling for an unprivileged process
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let git write ahead while a chunk is being searched, where the system allows it."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or over the user's quota
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
 
 
 def stream_git(
@@ -62,6 +71,7 @@ def stream_git(
             git_command(*args), cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=git_env()
         )
         stdout = cast(io.BufferedReader, proc.stdout)  # stdout=PIPE, buffered
+        _widen_pipe(stdout.fileno())
         finished = False
         try:
             pending: list[bytes] = []  # a line longer than a chunk, in pieces (joined once)
