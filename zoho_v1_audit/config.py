@@ -88,15 +88,20 @@ def _repo_top(start: Path) -> Path | None:
     return None
 
 
+def _toml(path: Path, raw: bytes) -> dict[str, Any]:
+    """A TOML document, or ConfigError naming the file."""
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {reason(exc)}") from None
+
+
 def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
     """The `[tool.zoho-v1-audit]` table of a pyproject.toml, or None when it has none."""
     raw = path.read_bytes()
     if TOOL_KEY.encode() not in raw:  # skip parsing unrelated pyproject files
         return None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {reason(exc)}") from None
+    data = _toml(path, raw)
     section = data.get("tool", {}).get(TOOL_KEY)
     if section is None:
         return None
@@ -130,19 +135,13 @@ def _read(path: Path) -> Mapping[str, Any]:
     if path.name == PYPROJECT:
         return _pyproject_section(path) or {}
     if path.suffix == ".toml":
-        try:
-            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {reason(exc)}") from None
-        section = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
+        data = _toml(path, path.read_bytes())
+        section: Any = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
     else:
         try:
             section = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (
-            yaml.YAMLError,
-            ValueError,
-            RecursionError,
-        ) as exc:  # ValueError: undecodable, huge int
+        # ValueError: undecodable bytes, an integer too long to convert
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
             raise ConfigError(f"{path}: not valid YAML: {reason(exc)}") from None
     if section is None:
         return {}
