@@ -35,6 +35,19 @@ def render_baseline(findings: Iterable[Finding]) -> str:
     )
 
 
+def check_replaceable(path: Path) -> None:
+    """UsageError when `path` exists and is not a baseline: `baseline create` would destroy it."""
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        load_baseline(path)
+    except UsageError:
+        raise UsageError(
+            f"{path} exists and is not a zoho-v1-audit baseline; choose another file with -o, "
+            "or pass --force to replace it"
+        ) from None
+
+
 def load_baseline(path: Path) -> frozenset[str]:
     """The fingerprints recorded in a baseline file; UsageError when it cannot be used."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterator
@@ -345,15 +346,14 @@ def _write_outputs(
     options: RenderOptions,
 ) -> None:
     """Render every output first, then write them, so a failed render leaves no file behind."""
-    from zoho_v1_audit.output import write_atomic
+    from zoho_v1_audit.output import write_all_atomic
     from zoho_v1_audit.report import render
     from zoho_v1_audit.report.summary import summary_line
 
     plain = dataclasses.replace(options, color=False)  # files get no ANSI colours
     rendered = [(path, render(doc, fmt, plain)) for path, fmt in targets]
     private = any("value" in secret for secret in doc["secrets"])  # --show-secrets
-    for path, text in rendered:
-        write_atomic(path, text, private=private)
+    write_all_atomic(rendered, private=private)
     if not targets:
         sys.stdout.write(render(doc, stdout_format, options))
     else:
@@ -440,14 +440,19 @@ def baseline_create(
         Path | None,
         typer.Option("--config", help="Configuration file (default: searched upwards)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite an output file that is not a baseline.")
+    ] = False,
 ) -> None:
     """Scan PATH and record the fingerprints of its findings (no secrets, no line numbers)."""
     from zoho_v1_audit import app as use_cases
-    from zoho_v1_audit.baseline import render_baseline
+    from zoho_v1_audit.baseline import check_replaceable, render_baseline
     from zoho_v1_audit.config import load_config
     from zoho_v1_audit.output import write_atomic
 
     with _errors():
+        if not force:
+            check_replaceable(output)
         cfg = load_config(path, config)
         ruleset = _ruleset(cfg, rules, disable)
         result = use_cases.scan_tree(_scan_options(cfg, [path], exclude, None, None), ruleset)
@@ -522,8 +527,18 @@ def rules_test(
     raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.CLEAN)
 
 
+def _interrupt(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console-script entry point: exit codes 0, 1, 2 and 130 whatever happens."""
+    """Console-script entry point: exit codes 0, 1, 2 and 130 whatever happens.
+
+    SIGTERM and SIGHUP end the run as Ctrl-C does: temporary files are removed and worker
+    processes stopped before the exit.
+    """
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         code = app(standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):

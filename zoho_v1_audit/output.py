@@ -1,10 +1,11 @@
-"""Write outputs atomically: a reader sees the old file or the whole new one, never a part."""
+"""Write outputs atomically: a reader sees the old files or all the new ones, never a part."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from zoho_v1_audit.errors import UsageError
@@ -20,12 +21,8 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
-    """Write `text` to `path` through a temporary file in the same directory and a rename.
-
-    The file keeps the mode of the one it replaces (a new one gets the umask's); `private`
-    makes it readable by its owner only, for outputs that hold secret values.
-    """
+def _stage(path: Path, text: str, private: bool) -> str:
+    """Write `text` to a new temporary file beside `path`; its name."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -37,10 +34,38 @@ def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
             raise UsageError(f"cannot write {path}: {exc.strerror}") from None
         raise
+    return tmp
+
+
+def write_all_atomic(outputs: Sequence[tuple[Path, str]], *, private: bool = False) -> None:
+    """Write every `(path, text)` or none: all go to temporary files first, then are renamed.
+
+    Each file keeps the mode of the one it replaces (a new one gets the umask's); `private`
+    makes them readable by their owner only, for outputs that hold secret values.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in outputs:
+            staged.append((_stage(path, text, private), path))
+        while staged:
+            tmp, path = staged[0]
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+            staged.pop(0)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+    """Write one file through a temporary file in the same directory and a rename."""
+    write_all_atomic([(path, text)], private=private)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,15 +51,22 @@ _worker_rules: RuleSet | None = None
 _worker_max_size = 0
 
 
+_worker_parent = 0
+
+
 def _init_worker(rules: RuleSet, max_size: int) -> None:
-    global _worker_rules, _worker_max_size
+    global _worker_rules, _worker_max_size, _worker_parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _worker_rules, _worker_max_size = rules, max_size
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # the pool's own way to stop a worker
+        signal.signal(signum, signal.SIG_DFL)
+    _worker_rules, _worker_max_size, _worker_parent = rules, max_size, os.getppid()
 
 
 def _worker(tasks: list[FileTask]) -> BatchResult:
     if _worker_rules is None:
         raise RuntimeError("worker started without rules")
+    if os.getppid() != _worker_parent:  # the scan was killed: no one is waiting for this batch
+        os._exit(1)
     return scan_batch(tasks, _worker_rules, _worker_max_size)
 
 
