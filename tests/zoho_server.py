@@ -97,6 +97,11 @@ def malformed() -> Reply:
     return Reply("malformed")
 
 
+def nested(depth: int) -> Reply:
+    """A JSON answer of `depth` nested arrays: legal JSON that no parser can recurse through."""
+    return Reply("nested", size=depth)
+
+
 def redirect(location: str = "https://www.zoho.com/crm/", status: int = 302) -> Reply:
     """A redirect (302 unless told)."""
     return Reply("redirect", status=status, location=location)
@@ -411,6 +416,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply.status, "text/html;charset=UTF-8", page)
         elif reply.kind == "malformed":
             self._send(200, "application/json;charset=UTF-8", b'{"response": {"result": {"row": [')
+        elif reply.kind == "nested":
+            body = b"[" * reply.size + b"]" * reply.size
+            self._send(200, "application/json;charset=UTF-8", body)
         elif reply.kind == "redirect":
             self._send(reply.status, "text/html", b"", {"Location": reply.location})
         elif reply.kind == "status":

@@ -29,6 +29,7 @@ from tests.zoho_server import (
     code,
     hang,
     huge,
+    nested,
     redirect,
     reset,
     result,
@@ -338,6 +339,14 @@ def test_ten_megabyte_answer_is_not_read_whole(
     assert out.doc["scan"]["verification"]["duration_s"] < 1
     assert zoho.count(TOKEN) == 1
     only_to(zoho)
+
+
+def test_json_nested_400000_deep_is_a_malformed_answer(repo: Path, zoho: ZohoServer) -> None:
+    zoho.script(TOKEN, default=nested(400_000))
+    out = scan(repo, *zoho.api_bases("com"), timeout=2, deadline=4)
+    assert out.verification()["status"] == "unknown"
+    assert out.verification()["reason"].startswith("the host answered with malformed JSON")
+    assert [f["rule_id"] for f in out.doc["findings"]]  # the scan's findings survive the answer
 
 
 def test_every_fault_at_once_stays_within_the_deadline(tmp_path: Path) -> None:

@@ -137,6 +137,14 @@ def _text(body: bytes) -> str:
     return body.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
 
 
+def _json(text: str) -> Any:
+    """A JSON document; ValueError for malformed JSON and for JSON nested too deeply to read."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _is_html(content_type: str, text: str) -> bool:
     head = text[:64].lower()
     return "html" in content_type.lower() or head.startswith(("<!doctype html", "<html"))
@@ -232,7 +240,7 @@ def _v1_answer(answer: HttpAnswer) -> Answer:
         return _HTML
     if text.startswith(("{", "[")) or "json" in content_type:
         try:
-            return _from_json(json.loads(text))
+            return _from_json(_json(text))
         except ValueError:
             return Answer(Status.UNKNOWN, "the host answered with malformed JSON")
     if text.startswith("<") or "xml" in content_type:
@@ -249,7 +257,7 @@ def classify_oauth(answer: HttpAnswer) -> Answer:
     if _is_html(answer.content_type, text):
         return Answer(Status.UNSUPPORTED, "the host answered with an HTML page, not the CRM API")
     try:
-        doc = json.loads(text)
+        doc = _json(text)
     except ValueError:
         return Answer(Status.UNKNOWN, f"the host answered HTTP {answer.status} without JSON")
     if not isinstance(doc, dict):
