@@ -105,7 +105,8 @@ def test_one_failing_output_writes_none_of_them(tmp_path: Path) -> None:
     blocked.chmod(0o500)  # root ignores modes: a missing directory fails for everyone
     missing = tmp_path / "no-such-dir" / "report.json"
     result = CliRunner().invoke(
-        app, ["scan", str(tree), "-o", str(first), "-o", str(tmp_path / "r.html"), "-o", str(missing)]
+        app,
+        ["scan", str(tree), "-o", str(first), "-o", str(tmp_path / "r.html"), "-o", str(missing)],
     )
     assert result.exit_code == 2
     assert "cannot write" in result.output
@@ -125,7 +126,12 @@ def test_baseline_create_refuses_to_overwrite_a_file_that_is_not_a_baseline(
     assert precious.read_text() == '{"not": "a baseline"}\n'
     again = tmp_path / "baseline.json"
     for _ in range(2):  # a baseline may be rewritten without --force
-        assert CliRunner().invoke(app, ["baseline", "create", str(tree), "-o", str(again)]).exit_code == 0
-    forced = CliRunner().invoke(app, ["baseline", "create", str(tree), "-o", str(precious), "--force"])
+        assert (
+            CliRunner().invoke(app, ["baseline", "create", str(tree), "-o", str(again)]).exit_code
+            == 0
+        )
+    forced = CliRunner().invoke(
+        app, ["baseline", "create", str(tree), "-o", str(precious), "--force"]
+    )
     assert forced.exit_code == 0
     assert '"schema_version": "1"' in precious.read_text()

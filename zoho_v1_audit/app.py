@@ -77,6 +77,7 @@ def scan_tree(
         if skip.message:
             warnings.append(ScanWarning(skip.path, skip.message))
     findings, secrets = aggregator.finish()
+    warnings += aggregator.warnings
     return ScanResult(
         roots=[p.as_posix() for p in options.paths],
         mode="tree",
@@ -161,6 +162,7 @@ def scan_git(
                 if progress is not None:
                     progress(stats.files_scanned, stats.bytes_scanned)
         findings, secrets = aggregator.finish()
+        warnings += aggregator.warnings
         if not git.staged:
             findings = mark_head_state(scan_dir(root), findings, secrets, warnings, deleted)
     return ScanResult(

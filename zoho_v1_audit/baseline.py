@@ -11,11 +11,13 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.errors import UsageError, reason
+from zoho_v1_audit.files import read_limited
 from zoho_v1_audit.models import Finding
 
 SCHEMA_VERSION = "1"
 DEFAULT_NAME = ".zoho-v1-audit-baseline.json"
+MAX_BASELINE_BYTES = 256 << 20  # about two million findings
 
 
 def render_baseline(findings: Iterable[Finding]) -> str:
@@ -50,12 +52,13 @@ def check_replaceable(path: Path) -> None:
 
 def load_baseline(path: Path) -> frozenset[str]:
     """The fingerprints recorded in a baseline file; UsageError when it cannot be used."""
+    if not path.exists():
+        raise UsageError(f"{path}: baseline file not found")
+    raw = read_limited(path, "baseline file", limit=MAX_BASELINE_BYTES, error=UsageError)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: baseline file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: not a readable baseline file: {exc}") from None
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"{path}: not a readable baseline file: {reason(exc)}") from None
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         raise UsageError(
             f"{path}: not a zoho-v1-audit baseline (schema_version {SCHEMA_VERSION!r} expected); "

@@ -198,7 +198,9 @@ def scan(
     verify_deadline: Annotated[
         float | None,
         typer.Option(
-            min=0.1, help="Seconds for the whole verification; tokens not reached are 'unknown'."
+            min=0.1,
+            help="Seconds for the whole verification; tokens not reached are 'unknown'.",
+            show_default="600",
         ),
     ] = None,
     owners: Annotated[
@@ -245,6 +247,13 @@ def scan(
             help="Configuration file (default: .zoho-v1-audit.yaml or pyproject.toml, searched upwards).",
         ),
     ] = None,
+    no_repo_config: Annotated[
+        bool,
+        typer.Option(
+            "--no-repo-config",
+            help="Ignore every configuration file found in the scanned tree (audits, CI gates).",
+        ),
+    ] = False,
 ) -> None:
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
     from zoho_v1_audit import app as use_cases
@@ -254,7 +263,7 @@ def scan(
     with _errors():
         from zoho_v1_audit.config import load_config
 
-        cfg = load_config((paths or [Path(".")])[0], config)
+        cfg = load_config((paths or [Path(".")])[0], config, repo_config=not no_repo_config)
         threshold = _fail_on(fail_on or cfg.fail_on or "low")
         stdout_format = _stdout_format(fmt)
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
@@ -263,12 +272,13 @@ def scan(
         if verify:
             from zoho_v1_audit.verify import VerifyOptions, check_options
 
+            safe = VerifyOptions()
             verify_options = VerifyOptions(
-                dc=dc or cfg.verify.dc or "com",
+                dc=dc or cfg.verify.dc or safe.dc,
                 api_bases=tuple(api_base or cfg.verify.api_base or ()),
-                timeout=verify_timeout or cfg.verify.timeout or 10.0,
-                concurrency=verify_concurrency or cfg.verify.concurrency or 4,
-                deadline=verify_deadline or cfg.verify.deadline,
+                timeout=verify_timeout or cfg.verify.timeout or safe.timeout,
+                concurrency=verify_concurrency or cfg.verify.concurrency or safe.concurrency,
+                deadline=verify_deadline or cfg.verify.deadline or safe.deadline,
             )
             check_options(verify_options)
         ruleset = _ruleset(cfg, rules, disable)
@@ -290,6 +300,24 @@ def scan(
         else:
             with scan_progress(enabled=interactive) as progress:
                 result = use_cases.scan_tree(options, ruleset, progress)
+        from zoho_v1_audit.provenance import attach, describe
+
+        record = describe(
+            cfg,
+            ruleset,
+            repo_config=not no_repo_config,
+            cli_disable=disable or (),
+            cli_exclude=exclude or (),
+            cli_overrides=[
+                name
+                for name, given in (("fail_on", fail_on), ("max_file_size", max_file_size))
+                if given
+            ],
+            default_max_size=use_cases.DEFAULT_MAX_FILE_SIZE,
+        )
+        for message in attach(result, record, str(cfg.source)):
+            if targets or stdout_format is not OutputFormat.TEXT:  # else the report shows it
+                typer.echo(f"zoho-v1-audit: warning: {message}", err=True)
         if verify_options is not None:
             from zoho_v1_audit.verify import verify_secrets
 

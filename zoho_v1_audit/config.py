@@ -8,6 +8,7 @@ other flags replace its values.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import tomllib
@@ -19,8 +20,9 @@ from typing import Any, TypeVar
 import yaml
 
 from zoho_v1_audit.errors import ConfigError, UsageError, reason
+from zoho_v1_audit.files import is_inside, read_limited
 from zoho_v1_audit.models import Severity
-from zoho_v1_audit.ruleset import NESTED_REPEATS, backtracks
+from zoho_v1_audit.regexguard import UNSAFE, unsafe
 
 CONFIG_NAMES = (".zoho-v1-audit.yaml", ".zoho-v1-audit.yml")
 PYPROJECT = "pyproject.toml"
@@ -59,9 +61,16 @@ class VerifyConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """A validated configuration; `source` is None when no file was found."""
+    """A validated configuration; `source` is None when no file was found.
+
+    `trusted` is true for a file named with --config; a file found in the scanned tree is not,
+    and `notes` says which of its values were not taken.
+    """
 
     source: Path | None = None
+    trusted: bool = False
+    sha256: str | None = None
+    notes: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
     rules: tuple[Path, ...] = ()
@@ -96,9 +105,8 @@ def _toml(path: Path, raw: bytes) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {reason(exc)}") from None
 
 
-def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
+def _pyproject_section(path: Path, raw: bytes) -> Mapping[str, Any] | None:
     """The `[tool.zoho-v1-audit]` table of a pyproject.toml, or None when it has none."""
-    raw = path.read_bytes()
     if TOOL_KEY.encode() not in raw:  # skip parsing unrelated pyproject files
         return None
     data = _toml(path, raw)
@@ -123,23 +131,27 @@ def find_config(start: Path) -> Path | None:
             if (directory / name).is_file():
                 return directory / name
         pyproject = directory / PYPROJECT
-        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+        if pyproject.is_file() and _pyproject_section(pyproject, _raw(pyproject)) is not None:
             return pyproject
         if top is None or directory == top:
             return None
     return None
 
 
-def _read(path: Path) -> Mapping[str, Any]:
+def _raw(path: Path) -> bytes:
+    return read_limited(path, "configuration file")
+
+
+def _read(path: Path, raw: bytes) -> Mapping[str, Any]:
     """The raw mapping of a YAML file, a pyproject.toml section, or another TOML file."""
     if path.name == PYPROJECT:
-        return _pyproject_section(path) or {}
+        return _pyproject_section(path, raw) or {}
     if path.suffix == ".toml":
-        data = _toml(path, path.read_bytes())
+        data = _toml(path, raw)
         section: Any = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
     else:
         try:
-            section = yaml.safe_load(path.read_text(encoding="utf-8"))
+            section = yaml.safe_load(raw.decode("utf-8"))
         # ValueError: undecodable bytes, an integer too long to convert
         except (yaml.YAMLError, ValueError, RecursionError) as exc:
             raise ConfigError(f"{path}: not valid YAML: {reason(exc)}") from None
@@ -151,11 +163,17 @@ def _read(path: Path) -> Mapping[str, Any]:
 
 
 class _Reader:
-    """Validates one file's values; every error names the file and the key."""
+    """Validates one file's values; every error names the file and the key.
 
-    def __init__(self, path: Path) -> None:
+    A file found in the scanned tree (`root` set) may name only paths inside that tree, and may
+    only lower verification limits: it must not make a scan read outside it or wait for days.
+    """
+
+    def __init__(self, path: Path, root: Path | None) -> None:
         self.path = path
         self.base = path.resolve().parent
+        self.root = root
+        self.notes: list[str] = []
 
     def error(self, key: str, reason: str) -> ConfigError:
         return ConfigError(f"{self.path}: {key}: {reason}")
@@ -175,7 +193,21 @@ class _Reader:
             raise self.error(key, f"cannot use {value!r}: {exc.strerror}") from None
         if not exists:
             raise self.error(key, f"no such file or directory: {value}")
+        if self.root is not None and not is_inside(path, self.root):
+            raise self.error(
+                key, f"{value} is outside the scanned repository ({self.root}): refused"
+            )
         return path
+
+    def at_most(self, key: str, value: float, default: float) -> float:
+        """`value`, or `default` when a file from the scanned tree asks for more."""
+        if self.root is None or value <= default:
+            return value
+        self.notes.append(
+            f"{self.path}: {key}: {value:g} is above the default {default:g}; only the command "
+            "line or a --config file may raise it"
+        )
+        return default
 
     def number(
         self, key: str, value: object, *, low: float, high: float = math.inf, integer: bool = False
@@ -214,8 +246,8 @@ def _allow(reader: _Reader, value: object) -> tuple[tuple[re.Pattern[str], ...],
             raise reader.error(
                 f"allow[{index}]", f"not a valid regular expression: {reason(exc)}"
             ) from None
-        if backtracks(pattern):  # a scanned repository's config must not hang the scan
-            raise reader.error(f"allow[{index}]", NESTED_REPEATS)
+        if unsafe(item):  # a scanned repository's config must not hang the scan
+            raise reader.error(f"allow[{index}]", UNSAFE)
         patterns.append(pattern)
     return tuple(patterns), frozenset(hashes)
 
@@ -230,7 +262,7 @@ def _max_size(reader: _Reader, value: object) -> int:
 
 
 def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
-    from zoho_v1_audit.verify import MAX_SECONDS
+    from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions
     from zoho_v1_audit.verify.hosts import check_dc, parse_bases
 
     if not isinstance(value, dict):
@@ -257,21 +289,20 @@ def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
         bases = reader.strings("verify.api_base", [bases] if isinstance(bases, str) else bases)
         reader.checked("verify.api_base", parse_bases, bases)
         out["api_base"] = bases
+    safe = VerifyOptions()
     if "timeout" in value:
-        out["timeout"] = float(
-            reader.number("verify.timeout", value["timeout"], low=0.1, high=MAX_SECONDS)
-        )
+        timeout = reader.number("verify.timeout", value["timeout"], low=0.1, high=MAX_SECONDS)
+        out["timeout"] = float(reader.at_most("verify.timeout", timeout, safe.timeout))
     if "concurrency" in value:
-        concurrency = int(
-            reader.number("verify.concurrency", value["concurrency"], low=1, integer=True)
+        concurrency = reader.number(
+            "verify.concurrency", value["concurrency"], low=1, high=32, integer=True
         )
-        if concurrency > 32:
-            raise reader.error("verify.concurrency", f"must be at most 32, got {concurrency}")
-        out["concurrency"] = concurrency
+        out["concurrency"] = int(
+            reader.at_most("verify.concurrency", concurrency, safe.concurrency)
+        )
     if value.get("deadline") is not None:
-        out["deadline"] = float(
-            reader.number("verify.deadline", value["deadline"], low=0.1, high=MAX_SECONDS)
-        )
+        deadline = reader.number("verify.deadline", value["deadline"], low=0.1, high=MAX_SECONDS)
+        out["deadline"] = float(reader.at_most("verify.deadline", deadline, safe.deadline))
     return VerifyConfig(**out)
 
 
@@ -288,18 +319,30 @@ KEYS = (
 )
 
 
+def _repo_root(path: Path) -> Path:
+    """The repository a found configuration file belongs to (its own directory outside one)."""
+    directory = path.resolve().parent
+    return _repo_top(directory) or directory
+
+
 def read_config(path: Path, *, trusted: bool) -> Config:
     """Parse and validate one config file.
 
     `trusted` is true for a file the user named with --config; only such a file may set
-    `verify.api_base`.
+    `verify.api_base`, name files outside its repository or raise verification limits.
     """
-    data = _read(path)
-    reader = _Reader(path)
+    root = None if trusted else _repo_root(path)
+    raw = read_limited(path, "configuration file", inside=root)
+    data = _read(path, raw)
+    reader = _Reader(path, root)
     for key in data:
         if key not in KEYS:
             raise reader.error(str(key), f"unknown key (known: {', '.join(KEYS)})")
-    values: dict[str, Any] = {"source": path}
+    values: dict[str, Any] = {
+        "source": path,
+        "trusted": trusted,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+    }
     for key in ("exclude", "include", "disable"):
         if key in data:
             values[key] = reader.strings(key, data[key])
@@ -308,6 +351,14 @@ def read_config(path: Path, *, trusted: bool) -> Config:
             reader.path_value(f"rules[{i}]", item)
             for i, item in enumerate(reader.strings("rules", data["rules"]))
         )
+        if root is not None:
+            from zoho_v1_audit.ruleset import rule_files
+
+            for file in rule_files(values["rules"]):
+                if not is_inside(file, root):
+                    raise reader.error(
+                        "rules", f"{file} is outside the scanned repository: refused"
+                    )
     if "allow" in data:
         values["allow_patterns"], values["allow_hashes"] = _allow(reader, data["allow"])
     if "fail_on" in data:
@@ -322,14 +373,17 @@ def read_config(path: Path, *, trusted: bool) -> Config:
         values["verify"] = _verify(reader, data["verify"], trusted=trusted)
     if "owners" in data:
         values["owners"] = reader.path_value("owners", data["owners"])
-    return Config(**values)
+    return Config(**values, notes=tuple(reader.notes))
 
 
-def load_config(scan_root: Path, explicit: Path | None = None) -> Config:
-    """The configuration for a scan: the file given with --config, else the nearest one found."""
+def load_config(
+    scan_root: Path, explicit: Path | None = None, *, repo_config: bool = True
+) -> Config:
+    """The configuration for a scan: the file given with --config, else the nearest one found
+    (none with `repo_config` false: an auditor's scan ignores what the scanned tree says)."""
     if explicit is not None:
-        if not explicit.is_file():
+        if not explicit.exists():
             raise ConfigError(f"{explicit}: config file not found")
         return read_config(explicit, trusted=True)
-    found = find_config(scan_root)
+    found = find_config(scan_root) if repo_config else None
     return read_config(found, trusted=False) if found is not None else Config()

@@ -209,10 +209,40 @@ class Stats:
     findings_baselined: int = 0
     placeholders: int = 0
     commits_scanned: int = 0
+    findings_disabled: dict[str, int] = field(default_factory=dict)  # by rule id
+    findings_capped: int = 0  # matches past the per-file limit of a rule
+    allowlisted_by: dict[str, int] = field(default_factory=dict)  # by allow entry
 
     def skip(self, reason: str) -> None:
         """Count one skipped file under `reason`."""
         self.files_skipped[reason] = self.files_skipped.get(reason, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configured value that can hide findings, and where it came from."""
+
+    name: str  # e.g. "disable", "allow pattern 2", "exclude", "fail_on", "placeholders"
+    value: str  # what it says, never a secret: a rule id, a glob, a level, a count
+    origin: str  # "command line", or the file that set it
+    from_scanned_tree: bool = False
+    broad: bool = False  # it would hide any token, not just known ones
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """What shaped a scan: the files read and every setting that can hide a finding."""
+
+    repo_config: str = "none found"  # "used", "none found" or "ignored (--no-repo-config)"
+    files: tuple[tuple[str, str, str], ...] = ()  # (path, sha256, origin) of config and rules
+    settings: tuple[Setting, ...] = ()
+    notes: tuple[str, ...] = ()  # values of the scanned tree's configuration not taken
+
+    def weakening(self) -> list[Setting]:
+        """Settings from the scanned tree that turn rules off, allow broadly or lower the gate."""
+        return [
+            s for s in self.settings if s.from_scanned_tree and (s.broad or s.name == "disable")
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +266,4 @@ class ScanResult:
     secrets: list[Secret]
     warnings: list[ScanWarning]
     verification: dict[str, object] = field(default_factory=lambda: {"enabled": False})
+    configuration: Configuration = field(default_factory=Configuration)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 import yaml
 
 from zoho_v1_audit.errors import RuleError, reason
+from zoho_v1_audit.files import read_limited
 from zoho_v1_audit.models import Category, Severity
+from zoho_v1_audit.regexguard import UNSAFE, unsafe
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _FIELDS = {
@@ -57,12 +60,27 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleFile:
+    """A loaded rule file: where it came from, its digest and the placeholders it declares."""
+
+    path: str
+    sha256: str
+    placeholders: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
-    """Rules in precedence order plus the placeholders that are never secrets."""
+    """Rules in precedence order plus the placeholders that are never secrets.
+
+    Disabled rules still run, so that a scan can say how many findings turning them off hid;
+    their matches are counted and dropped.
+    """
 
     rules: tuple[Rule, ...]
     placeholders: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[bytes, ...] = field(default=())
+    disabled: frozenset[str] = frozenset()
+    files: tuple[RuleFile, ...] = ()
 
     def rules_by_keyword(self) -> tuple[tuple[int, ...], ...]:
         """For each keyword (by index), the indexes of the rules it lets through.
@@ -89,55 +107,27 @@ class RuleSet:
         raise KeyError(rule_id)
 
     def without(self, disabled: Iterable[str]) -> RuleSet:
-        """A copy without the named rules; unknown ids are an error."""
+        """A copy with the named rules disabled; unknown ids are an error."""
         gone = set(disabled)
         unknown = gone - {r.id for r in self.rules}
         if unknown:
             raise RuleError(f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
-        return make_ruleset([r for r in self.rules if r.id not in gone], self.placeholders)
+        return replace(self, disabled=self.disabled | gone)
 
 
-def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]]) -> RuleSet:
+def make_ruleset(
+    rules: Sequence[Rule],
+    placeholders: Sequence[re.Pattern[str]],
+    files: Sequence[RuleFile] = (),
+) -> RuleSet:
     """Assemble a rule set and the union of its prefilter keywords."""
     keywords = tuple(sorted({k for r in rules for k in r.keywords}))
-    return RuleSet(tuple(rules), tuple(placeholders), keywords)
+    return RuleSet(tuple(rules), tuple(placeholders), keywords, files=tuple(files))
 
 
 def _may_hide(found: bytes, keyword: bytes) -> bool:
     """Whether an occurrence of `found` may cover one of `keyword` (inside it, or running on)."""
     return keyword in found or any(found.endswith(keyword[:n]) for n in range(1, len(keyword)))
-
-
-NESTED_REPEATS = (
-    "nested variable-length quantifiers can backtrack catastrophically; "
-    "use bounded, non-nested repeats"
-)
-
-
-def backtracks(pattern: re.Pattern[str]) -> bool:
-    """Whether a compiled pattern nests variable-length repeats (catastrophic backtracking)."""
-    return _has_nested_quantifier(sre_parse.parse(pattern.pattern))
-
-
-def _has_nested_quantifier(tree: Any, inside_repeat: bool = False) -> bool:
-    """True when a variable-length repeat sits inside another repeat (catastrophic backtracking)."""
-    for op, arg in tree:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, sub = arg
-            if inside_repeat and low != high:
-                return True
-            if _has_nested_quantifier(sub, inside_repeat or high > 1):
-                return True
-        elif name == "SUBPATTERN":
-            if _has_nested_quantifier(arg[-1], inside_repeat):
-                return True
-        elif name == "BRANCH":
-            if any(_has_nested_quantifier(b, inside_repeat) for b in arg[1]):
-                return True
-        elif name in ("ASSERT", "ASSERT_NOT") and _has_nested_quantifier(arg[1], inside_repeat):
-            return True
-    return False
 
 
 class _RuleReader:
@@ -164,9 +154,12 @@ class _RuleReader:
 
     def regex_str(self, key: str, value: str) -> re.Pattern[str]:
         try:
-            return re.compile(value)
+            regex = re.compile(value)
         except (re.error, RecursionError) as exc:
             raise self.fail(key, f"invalid regular expression: {reason(exc)}") from None
+        if unsafe(value):
+            raise self.fail(key, UNSAFE)
+        return regex
 
     def optional_regex(self, key: str) -> re.Pattern[str] | None:
         return self.regex_str(key, self.text(key)) if key in self.raw else None
@@ -178,8 +171,8 @@ class _RuleReader:
             regex = re.compile(source.encode("utf-8"))
         except (re.error, UnicodeEncodeError, RecursionError) as exc:
             raise self.fail("pattern", f"invalid regular expression: {reason(exc)}") from None
-        if _has_nested_quantifier(tree):
-            raise self.fail("pattern", NESTED_REPEATS)
+        if unsafe(source):
+            raise self.fail("pattern", UNSAFE)
         high = tree.getwidth()[1]
         return regex, (high if high <= _BOUNDED_WIDTH else None)
 
@@ -253,11 +246,11 @@ class _RuleReader:
             raise self.fail(key, str(exc)) from None
 
 
-def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]]]:
+def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]], RuleFile]:
+    """A file's rules, its own placeholders, and the record of it (with every placeholder)."""
+    content = read_limited(path, "rule file", error=RuleError)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
-    except OSError as exc:
-        raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
+        doc = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: undecodable, huge int
         raise RuleError(f"{path}: not valid YAML: {reason(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or set(doc) - {"rules", "placeholders"}:
@@ -276,7 +269,8 @@ def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]]]:
         rules.append(_RuleReader(where, raw).rule(str(path)))
     reader = _RuleReader(str(path), doc)
     placeholders = [reader.regex_str("placeholders", p) for p in reader.strings("placeholders")]
-    return rules, placeholders
+    every = (*placeholders, *(p for rule in rules for p in rule.placeholders))
+    return rules, placeholders, RuleFile(str(path), hashlib.sha256(content).hexdigest(), every)
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
@@ -296,18 +290,20 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     """Load rule files (or directories of them) into one validated rule set."""
     rules: list[Rule] = []
     placeholders: list[re.Pattern[str]] = []
+    files: list[RuleFile] = []
     seen: dict[str, str] = {}
     for path in rule_files(paths):
-        file_rules, file_placeholders = _load_file(path)
+        file_rules, file_placeholders, file = _load_file(path)
         for rule in file_rules:
             if rule.id in seen:
                 raise RuleError(f"{path}: rules[{rule.id}]: id: already defined in {seen[rule.id]}")
             seen[rule.id] = str(path)
         rules.extend(file_rules)
         placeholders.extend(file_placeholders)
+        files.append(file)
     if not rules:
         raise RuleError("no rules loaded")
-    return make_ruleset(rules, placeholders)
+    return make_ruleset(rules, placeholders, files)
 
 
 def builtin_rules_dir() -> Path:

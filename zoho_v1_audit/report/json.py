@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from zoho_v1_audit import __version__
-from zoho_v1_audit.models import Finding, Location, ScanResult, Secret, V1Call
+from zoho_v1_audit.models import Configuration, Finding, Location, ScanResult, Secret, Stats, V1Call
 
 SCHEMA_VERSION = "1"
 Document = dict[str, Any]
@@ -104,6 +104,35 @@ def _secret(s: Secret, show_secrets: bool) -> dict[str, Any]:
     return doc
 
 
+def _configuration(config: Configuration, stats: Stats) -> dict[str, Any]:
+    """The configuration record, each setting with the findings it hid in this scan."""
+
+    def hidden(name: str, value: str) -> int | None:
+        if name == "disable":
+            return stats.findings_disabled.get(value, 0)
+        if name.startswith("allow "):
+            return stats.allowlisted_by.get(name, 0)
+        return None
+
+    return {
+        "repo_config": config.repo_config,
+        "files": [{"path": p, "sha256": sha, "origin": origin} for p, sha, origin in config.files],
+        "settings": [
+            {
+                "name": s.name,
+                "value": s.value,
+                "origin": s.origin,
+                "from_scanned_tree": s.from_scanned_tree,
+                "broad": s.broad,
+                "findings_hidden": hidden(s.name, s.value),
+            }
+            for s in config.settings
+        ],
+        "weakened_by_scanned_tree": [f"{s.name}: {s.value}" for s in config.weakening()],
+        "notes": list(config.notes),
+    }
+
+
 def to_document(result: ScanResult, *, show_secrets: bool = False) -> Document:
     """Build the JSON document for a scan result; clear secrets only with `show_secrets`."""
     st = result.stats
@@ -116,6 +145,7 @@ def to_document(result: ScanResult, *, show_secrets: bool = False) -> Document:
             "started_at": result.started_at,
             "duration_s": round(result.duration_s, 3),
             "verification": result.verification,
+            "configuration": _configuration(result.configuration, st),
         },
         "stats": {
             "files_scanned": st.files_scanned,
@@ -126,6 +156,8 @@ def to_document(result: ScanResult, *, show_secrets: bool = False) -> Document:
             "findings_baselined": st.findings_baselined,
             "placeholders": st.placeholders,
             "commits_scanned": st.commits_scanned,
+            "findings_disabled": dict(sorted(st.findings_disabled.items())),
+            "findings_capped": st.findings_capped,
         },
         "findings": [_finding(f) for f in result.findings],
         "secrets": [_secret(s, show_secrets) for s in result.secrets],

@@ -131,7 +131,7 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
     secrets: dict[str, dict[str, Any]] = {}
     warnings: list[dict[str, Any]] = []
     stats: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
+    counted: dict[str, Counter[str]] = {}  # stats counted by reason or rule: summed per key
     repos = []
     for repo, doc in results:
         findings.extend(_labelled(f, repo) for f in doc["findings"])
@@ -144,8 +144,8 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
             else:
                 _merge_secret(known, secret, repo)
         for key, value in doc["stats"].items():
-            if key == "files_skipped":
-                skipped.update(value)
+            if isinstance(value, dict):
+                counted.setdefault(key, Counter()).update(value)
             elif isinstance(value, int):
                 stats[key] += value
         scan = doc["scan"]
@@ -156,6 +156,7 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
             "started_at": scan["started_at"],
             "duration_s": scan["duration_s"],
             "verification": scan["verification"],
+            "configuration": scan.get("configuration"),
             "tool_version": doc["tool"].get("version"),
             "files_scanned": doc["stats"].get("files_scanned", 0),
             "findings": len(doc["findings"]),
@@ -172,7 +173,11 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
             "verification": {"enabled": any(r["verification"].get("enabled") for r in repos)},
             "repos": repos,
         },
-        "stats": {**stats, "files_skipped": dict(sorted(skipped.items()))},
+        "stats": {
+            **stats,
+            "files_skipped": {},
+            **{key: dict(sorted(c.items())) for key, c in counted.items()},
+        },
         "findings": findings,
         "secrets": list(secrets.values()),
         "warnings": warnings,

@@ -8,11 +8,13 @@ leaves the file unowned.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.files import read_limited
 from zoho_v1_audit.report.json import Document
 
 # Where GitHub looks, in its order; the first file found is the only one used.
@@ -119,28 +121,31 @@ class CodeOwners:
 
 
 def find_codeowners(root: Path) -> Path | None:
-    """The CODEOWNERS file GitHub would use for a repository root."""
+    """The CODEOWNERS file GitHub would use for a repository root (whatever it is: a link to a
+    device or to a file outside the root is refused when read, not passed over)."""
     for place in CODEOWNERS_PLACES:
         candidate = root / place
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
 
-def read_codeowners(path: Path) -> CodeOwners:
-    """Parse a CODEOWNERS file; an unreadable one is a usage error."""
-    try:
-        return CodeOwners(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError as exc:
-        raise UsageError(f"cannot read CODEOWNERS file {path}: {exc.strerror}") from None
+def read_codeowners(path: Path, inside: Path | None = None) -> CodeOwners:
+    """Parse a CODEOWNERS file (a small regular file, under `inside` when given); else a usage
+    error."""
+    raw = read_limited(path, "CODEOWNERS file", inside=inside, error=UsageError)
+    return CodeOwners(raw.decode("utf-8", errors="replace"))
 
 
 def annotate_owners(doc: Document, root: Path, owners_file: Path | None) -> None:
-    """Fill `owners` on findings and secret locations, from `owners_file` or one found in root."""
-    path = owners_file or find_codeowners(root)
-    if path is None:
+    """Fill `owners` on findings and secret locations, from `owners_file` or one found in root
+    (which must stay inside the scanned root)."""
+    if owners_file is not None:
+        owners = read_codeowners(owners_file)
+    elif (found := find_codeowners(root)) is not None:
+        owners = read_codeowners(found, inside=root)
+    else:
         return
-    owners = read_codeowners(path)
     for finding in doc["findings"]:
         finding["owners"] = owners.owners_of(finding["path"])
     for secret in doc["secrets"]:

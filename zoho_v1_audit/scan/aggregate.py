@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from zoho_v1_audit.models import Finding, Secret, Stats, preview
-from zoho_v1_audit.scan.detector import BlobScan
+from zoho_v1_audit.models import Finding, ScanWarning, Secret, Stats, preview
+from zoho_v1_audit.scan.detector import MAX_FINDINGS_PER_RULE, BlobScan
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +18,15 @@ class Suppressions:
     allow_hashes: frozenset[str] = frozenset()
     baseline: frozenset[str] = frozenset()
 
-    def allowed(self, finding: Finding) -> bool:
-        """Whether the allowlist covers this finding (by secret hash, secret or snippet)."""
+    def allowed(self, finding: Finding) -> str | None:
+        """The allow entry that covers this finding (by secret hash, secret or snippet), if any."""
         if finding.secret_sha256 in self.allow_hashes:
-            return True
+            return "allow sha256"
         subject = finding.secret if finding.secret is not None else finding.snippet
-        return any(p.search(subject) for p in self.allow_patterns)
+        for index, pattern in enumerate(self.allow_patterns, 1):
+            if pattern.search(subject):
+                return f"allow pattern {index}"
+        return None
 
 
 @dataclass(slots=True)
@@ -32,15 +35,28 @@ class Aggregator:
 
     stats: Stats
     suppressions: Suppressions = Suppressions()
+    warnings: list[ScanWarning] = field(default_factory=list)
     _findings: list[Finding] = field(default_factory=list)
     _context: set[str] = field(default_factory=set)
 
     def add(self, scan: BlobScan) -> None:
         """Take one blob's result."""
+        stats = self.stats
         self._findings.extend(scan.findings)
         self._context |= scan.context
-        self.stats.findings_ignored_inline += scan.ignored
-        self.stats.placeholders += scan.placeholders
+        stats.findings_ignored_inline += scan.ignored
+        stats.placeholders += scan.placeholders
+        for rule_id, count in scan.disabled.items():
+            stats.findings_disabled[rule_id] = stats.findings_disabled.get(rule_id, 0) + count
+        for rule_id, count in sorted(scan.capped.items()):
+            stats.findings_capped += count
+            self.warnings.append(
+                ScanWarning(
+                    scan.path,
+                    f"{rule_id} matched {count} more times than the {MAX_FINDINGS_PER_RULE} "
+                    "reported for one file",
+                )
+            )
 
     def finish(self) -> tuple[list[Finding], list[Secret]]:
         """Findings (context resolved, suppressions applied, sorted) and their secrets."""
@@ -48,8 +64,10 @@ class Aggregator:
         for f in self._findings:
             if f.needs_context is not None and f.needs_context not in self._context:
                 continue
-            if self.suppressions.allowed(f):
+            if entry := self.suppressions.allowed(f):
                 self.stats.findings_allowlisted += 1
+                by = self.stats.allowlisted_by
+                by[entry] = by.get(entry, 0) + 1
             elif f.fingerprint in self.suppressions.baseline:
                 self.stats.findings_baselined += 1
             else:

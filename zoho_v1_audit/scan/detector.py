@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -26,7 +28,9 @@ from zoho_v1_audit.scan.text import decode
 _DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
 _COMMENT_STARTS = (b"#", b"//", b"/*", b"*", b"<!--", b"--", b";", b"rem ", b"REM ")
 _IGNORE = re.compile(rb"zoho-v1-audit:\s?ignore(?:\[([a-z0-9, -]{1,200})\])?")
+_INDENT = re.compile(rb"[ \t\f\v\r]*")
 _SNIPPET_WIDTH = 160
+MAX_FINDINGS_PER_RULE = 1000  # in one file; further matches are counted, not kept
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
 
 
@@ -34,10 +38,13 @@ _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholde
 class BlobScan:
     """What the detector found in one blob."""
 
+    path: str = ""
     findings: list[Finding] = field(default_factory=list)
     context: frozenset[str] = frozenset()
     ignored: int = 0
     placeholders: int = 0
+    disabled: dict[str, int] = field(default_factory=dict)  # matches of disabled rules
+    capped: dict[str, int] = field(default_factory=dict)  # matches past MAX_FINDINGS_PER_RULE
 
 
 @dataclass(slots=True)
@@ -71,32 +78,46 @@ def _secret_value(rule: Rule, match: re.Match[bytes]) -> str | None:
     return value
 
 
-def _ignored_rules(line: bytes) -> set[str] | None:
+def _ignored_rules(line: bytes) -> frozenset[str] | None:
     """Rule ids an inline comment suppresses (empty set: all), or None."""
     m = _IGNORE.search(line)
     if m is None:
         return None
     if m.group(1) is None:
-        return set()
-    return {part.strip() for part in m.group(1).decode().split(",") if part.strip()}
+        return frozenset()
+    return frozenset(part.strip() for part in m.group(1).decode().split(",") if part.strip())
 
 
-def _suppressed(data: bytes, hit: _Hit) -> bool:
-    lines = [data[hit.line_start : hit.line_end]]
-    if hit.line_start > 0:
-        prev_start = data.rfind(b"\n", 0, hit.line_start - 1) + 1
-        lines.append(data[prev_start : hit.line_start - 1])
-    for line in lines:
-        ids = _ignored_rules(line)
-        if ids is not None and (not ids or hit.rule.id in ids):
-            return True
-    return False
+class _Ignores:
+    """Inline ignore comments, each line read once however many hits it holds."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._lines: dict[int, tuple[frozenset[str] | None, frozenset[str] | None]] = {}
+
+    def _of(self, line_start: int, line_end: int) -> tuple[frozenset[str] | None, ...]:
+        known = self._lines.get(line_start)
+        if known is None:
+            data, above = self.data, None
+            if line_start > 0:
+                above_start = data.rfind(b"\n", 0, line_start - 1) + 1
+                above = _ignored_rules(data[above_start : line_start - 1])
+            known = self._lines[line_start] = (_ignored_rules(data[line_start:line_end]), above)
+        return known
+
+    def suppress(self, hit: _Hit) -> bool:
+        """Whether a comment on the hit's line, or on the line above, ignores its rule."""
+        return any(
+            ids is not None and (not ids or hit.rule.id in ids)
+            for ids in self._of(hit.line_start, hit.line_end)
+        )
 
 
-def _placement(path: str, line: bytes) -> Placement:
+def _placement(path: str, data: bytes, line_start: int) -> Placement:
     if PurePosixPath(path).suffix.lower() in _DOC_SUFFIXES:
         return Placement.DOCS
-    if line.lstrip().startswith(_COMMENT_STARTS):
+    indent = _INDENT.match(data, line_start)
+    if data.startswith(_COMMENT_STARTS, indent.end() if indent else line_start):
         return Placement.COMMENT
     return Placement.CODE
 
@@ -125,37 +146,45 @@ def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str
     return "".join(pieces).strip()
 
 
-def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
+def _rule_matches(
+    data: bytes, order: int, rule: Rule, spans: list[tuple[int, int]]
+) -> Iterator[tuple[int, int, re.Match[bytes]]]:
+    """One rule's matches in its spans, in text order."""
+    line_end = -1
+    for start, end in spans:
+        windowed = end < len(data) and data[end] != 10  # a window of a long line
+        if windowed and end > line_end:
+            line_end = data.find(b"\n", end)
+            if line_end < 0:
+                line_end = len(data)
+        for m in rule.regex.finditer(data, start, end):
+            if windowed:  # confirm against the whole line
+                confirmed = rule.regex.match(data, m.start(), line_end)
+                if confirmed is None or confirmed.end() != m.end():
+                    continue
+            yield m.start(), order, m
+
+
+def _collect_hits(data: bytes, rules: RuleSet) -> Iterator[_Hit]:
     """Every match of every rule, in text order.
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
-    runs only on the lines where a keyword occurs.
+    runs only on the lines where a keyword occurs. Line bounds are found once per line.
     """
-    raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
-    for order, spans in prefilter_for(rules).spans_per_rule(data.lower()).items():
-        rule = rules.rules[order]
-        for start, end in spans:
-            for m in rule.regex.finditer(data, start, end):
-                if end < len(data) and data[end] != 10:  # a window: confirm against the whole line
-                    line_end = data.find(b"\n", end)
-                    confirmed = rule.regex.match(
-                        data, m.start(), len(data) if line_end < 0 else line_end
-                    )
-                    if confirmed is None or confirmed.end() != m.end():
-                        continue
-                raw.append((m.start(), order, rule, m))
-    raw.sort(key=lambda item: (item[0], item[1]))
-    hits: list[_Hit] = []
-    line_index, counted_to = 0, 0
-    for start, order, rule, m in raw:
+    streams = [
+        _rule_matches(data, order, rules.rules[order], spans)
+        for order, spans in prefilter_for(rules).spans_per_rule(data.lower()).items()
+    ]
+    line_index, counted_to, line_start, line_end = 0, 0, 0, -1
+    for start, order, m in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
         line_index += data.count(b"\n", counted_to, start)
         counted_to = start
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line_end = data.find(b"\n", start)
-        hits.append(
-            _Hit(rule, order, m, line_index, line_start, len(data) if line_end < 0 else line_end)
-        )
-    return hits
+        if start > line_end:
+            line_start = data.rfind(b"\n", 0, start) + 1
+            line_end = data.find(b"\n", start)
+            if line_end < 0:
+                line_end = len(data)
+        yield _Hit(rules.rules[order], order, m, line_index, line_start, line_end)
 
 
 def _v1_call(hit: _Hit) -> V1Call | None:
@@ -203,39 +232,53 @@ def _drop_overlaps(hits: list[_Hit]) -> list[_Hit]:
     return sorted(kept, key=lambda h: (h.match.start(), h.order))
 
 
+def _keep(hit: _Hit, rules: RuleSet, result: BlobScan) -> bool:
+    """Whether a hit is a candidate finding: no placeholder, a usable secret, a live rule."""
+    if "value" in hit.match.re.groupindex:
+        value = decode(hit.match.group("value"))
+        if value and _is_placeholder(value, hit.rule, rules):
+            result.placeholders += 1
+            return False
+    if hit.rule.has_secret:
+        hit.secret = _secret_value(hit.rule, hit.match)
+        if hit.secret is None:
+            return False
+        if _is_placeholder(hit.secret, hit.rule, rules):
+            result.placeholders += 1
+            return False
+    return True
+
+
 def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     """Find every rule match in a blob (already made scannable)."""
     data = blob.data
-    result = BlobScan()
+    result = BlobScan(blob.path)
     hits: list[_Hit] = []
-    for hit in _collect_hits(data, rules):
-        if "value" in hit.match.re.groupindex:
-            value = decode(hit.match.group("value"))
-            if value and _is_placeholder(value, hit.rule, rules):
-                result.placeholders += 1
-                continue
-        if hit.rule.has_secret:
-            hit.secret = _secret_value(hit.rule, hit.match)
-            if hit.secret is None:
-                continue
-            if _is_placeholder(hit.secret, hit.rule, rules):
-                result.placeholders += 1
-                continue
-        hits.append(hit)
-    result.context = frozenset(label for h in hits for label in h.rule.provides)
     secret_spans: dict[int, list[tuple[int, int]]] = {}
-    for h in hits:
-        if h.secret is not None:
-            secret_spans.setdefault(h.line_index, []).append(h.match.span("secret"))
+    kept: dict[str, int] = {}
+    for hit in _collect_hits(data, rules):
+        rule_id = hit.rule.id
+        if not _keep(hit, rules, result):
+            continue
+        if hit.secret is not None:  # redacted wherever it shows, whichever rule reports it
+            secret_spans.setdefault(hit.line_index, []).append(hit.match.span("secret"))
+        if rule_id in rules.disabled:
+            result.disabled[rule_id] = result.disabled.get(rule_id, 0) + 1
+        elif kept.get(rule_id, 0) >= MAX_FINDINGS_PER_RULE:
+            result.capped[rule_id] = result.capped.get(rule_id, 0) + 1
+        else:
+            kept[rule_id] = kept.get(rule_id, 0) + 1
+            hits.append(hit)
+    result.context = frozenset(label for h in hits for label in h.rule.provides)
     calls = {h.line_index: c for h in hits if (c := _v1_call(h)) and c.data_centre}
     first_dc = next(iter(calls.values()), None)
-    columns = _Columns(data)
+    columns, ignores = _Columns(data), _Ignores(data)
     for hit in _drop_overlaps(hits):
         dc_call = calls.get(hit.line_index) or first_dc
         finding = _finding(blob, hit, result.context, secret_spans, dc_call, columns)
         if finding is None:
             continue
-        if _suppressed(data, hit):
+        if ignores.suppress(hit):
             result.ignored += 1
             continue
         result.findings.append(finding)
@@ -275,8 +318,7 @@ def _finding(
         if rule.requires_scope == "file":
             return None
         needs = rule.requires
-    line = data[hit.line_start : hit.line_end]
-    placement = _placement(blob.path, line)
+    placement = _placement(blob.path, data, hit.line_start)
     severity = rule.severity
     if hit.secret is not None:
         if rule.strict_secret and not rule.strict_secret.fullmatch(hit.secret):

@@ -42,7 +42,7 @@ def scan_batch(tasks: Iterable[FileTask], rules: RuleSet, max_size: int) -> Batc
         out.files += 1
         out.bytes += len(blob.data)
         scan = detect(blob, rules)
-        if scan.findings or scan.context or scan.ignored or scan.placeholders:
+        if scan.findings or scan.context or scan.ignored or scan.placeholders or scan.disabled:
             out.scans.append(scan)
     return out
 

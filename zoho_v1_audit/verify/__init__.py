@@ -20,7 +20,7 @@ class VerifyOptions:
     api_bases: tuple[str, ...] = ()  # raw --api-base values: "URL" or "DC=URL"
     timeout: float = 10.0  # --verify-timeout, seconds per request
     concurrency: int = 4  # --verify-concurrency
-    deadline: float | None = None  # --verify-deadline, seconds for the whole verification
+    deadline: float = 600.0  # --verify-deadline, seconds for the whole verification
 
 
 def check_options(options: VerifyOptions) -> None:
@@ -33,7 +33,7 @@ def check_options(options: VerifyOptions) -> None:
         )
     if options.concurrency < 1:
         raise UsageError("--verify-concurrency must be at least 1")
-    if options.deadline is not None and not 0 < options.deadline <= MAX_SECONDS:
+    if not 0 < options.deadline <= MAX_SECONDS:
         raise UsageError(
             f"--verify-deadline must be more than 0 and at most {MAX_SECONDS:g} seconds"
         )

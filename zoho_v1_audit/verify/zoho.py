@@ -274,7 +274,7 @@ class _Prober:
         self.dc = check_dc(options.dc)
         self.bases = bases
         self.session = session
-        self.stop_at = None if options.deadline is None else time.monotonic() + options.deadline
+        self.stop_at = time.monotonic() + options.deadline
         self.requests = 0
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -289,7 +289,7 @@ class _Prober:
             guard.cut()
 
     def _remaining(self) -> float:
-        return float("inf") if self.stop_at is None else self.stop_at - time.monotonic()
+        return self.stop_at - time.monotonic()
 
     def _send(self, api: _Api, url: str, token: str, timeout: float, guard: _Guard) -> HttpAnswer:
         with self._lock:
