@@ -34,7 +34,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         timeout=60,
         check=False,
         cwd=cwd,
-        preexec_fn=limit,  # noqa: PLW1509  (no threads here)
+        preexec_fn=limit,
     )
 
 
