@@ -6,6 +6,7 @@ import base64
 import binascii
 import heapq
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -31,6 +32,7 @@ _IGNORE = re.compile(rb"zoho-v1-audit:\s?ignore(?:\[([a-z0-9, -]{1,200})\])?")
 _INDENT = re.compile(rb"[ \t\f\v\r]*")
 _SNIPPET_WIDTH = 160
 MAX_FINDINGS_PER_RULE = 1000  # in one file; further matches are counted, not kept
+_CHUNK = 1 << 18
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
 
 
@@ -43,8 +45,8 @@ class BlobScan:
     context: frozenset[str] = frozenset()
     ignored: int = 0
     placeholders: int = 0
-    disabled: dict[str, int] = field(default_factory=dict)  # matches of disabled rules
-    capped: dict[str, int] = field(default_factory=dict)  # matches past MAX_FINDINGS_PER_RULE
+    disabled: Counter[str] = field(default_factory=Counter)  # matches of disabled rules
+    capped: Counter[str] = field(default_factory=Counter)  # matches past MAX_FINDINGS_PER_RULE
 
 
 @dataclass(slots=True)
@@ -147,9 +149,9 @@ def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str
 
 
 def _rule_matches(
-    data: bytes, order: int, rule: Rule, spans: list[tuple[int, int]]
+    data: bytes, order: int, rule: Rule, spans: list[tuple[int, int]], counts: _Counts
 ) -> Iterator[tuple[int, int, re.Match[bytes]]]:
-    """One rule's matches in its spans, in text order."""
+    """One rule's matches in its spans, in text order; once the rule is full, only counted."""
     line_end = -1
     for start, end in spans:
         windowed = end < len(data) and data[end] != 10  # a window of a long line
@@ -162,29 +164,70 @@ def _rule_matches(
                 confirmed = rule.regex.match(data, m.start(), line_end)
                 if confirmed is None or confirmed.end() != m.end():
                     continue
-            yield m.start(), order, m
+            if order in counts.full:
+                counts.overflow[order] = counts.overflow.get(order, 0) + 1
+            else:
+                yield m.start(), order, m
 
 
-def _collect_hits(data: bytes, rules: RuleSet) -> Iterator[_Hit]:
+@dataclass(slots=True)
+class _Counts:
+    """Matches kept per rule (by order); rules that reached the limit and what they matched past it."""
+
+    kept: dict[int, int] = field(default_factory=dict)
+    full: set[int] = field(default_factory=set)
+    overflow: dict[int, int] = field(default_factory=dict)
+
+    def take(self, order: int) -> bool:
+        """Count a kept match; False when the rule already holds its limit."""
+        kept = self.kept[order] = self.kept.get(order, 0) + 1
+        if kept >= MAX_FINDINGS_PER_RULE:
+            self.full.add(order)
+        if kept > MAX_FINDINGS_PER_RULE:
+            self.overflow[order] = self.overflow.get(order, 0) + 1
+            return False
+        return True
+
+
+def _chunks(data: bytes) -> Iterator[tuple[int, int]]:
+    """Runs of whole lines of about _CHUNK bytes: prefilter state stays small on huge files."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + _CHUNK)
+        end = len(data) if end < 0 else end + 1
+        yield start, end
+        start = end
+
+
+def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit]:
     """Every match of every rule, in text order.
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
     runs only on the lines where a keyword occurs. Line bounds are found once per line.
     """
-    streams = [
-        _rule_matches(data, order, rules.rules[order], spans)
-        for order, spans in prefilter_for(rules).spans_per_rule(data.lower()).items()
-    ]
+    prefilter = prefilter_for(rules)
     line_index, counted_to, line_start, line_end = 0, 0, 0, -1
-    for start, order, m in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-        line_index += data.count(b"\n", counted_to, start)
-        counted_to = start
-        if start > line_end:
-            line_start = data.rfind(b"\n", 0, start) + 1
-            line_end = data.find(b"\n", start)
-            if line_end < 0:
-                line_end = len(data)
-        yield _Hit(rules.rules[order], order, m, line_index, line_start, line_end)
+    for chunk_start, chunk_end in _chunks(data):
+        found = prefilter.spans_per_rule(data[chunk_start:chunk_end].lower())
+        streams = [
+            _rule_matches(
+                data,
+                order,
+                rules.rules[order],
+                [(lo + chunk_start, hi + chunk_start) for lo, hi in spans],
+                counts,
+            )
+            for order, spans in found.items()
+        ]
+        for start, order, m in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+            line_index += data.count(b"\n", counted_to, start)
+            counted_to = start
+            if start > line_end:
+                line_start = data.rfind(b"\n", 0, start) + 1
+                line_end = data.find(b"\n", start)
+                if line_end < 0:
+                    line_end = len(data)
+            yield _Hit(rules.rules[order], order, m, line_index, line_start, line_end)
 
 
 def _v1_call(hit: _Hit) -> V1Call | None:
@@ -255,20 +298,21 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     result = BlobScan(blob.path)
     hits: list[_Hit] = []
     secret_spans: dict[int, list[tuple[int, int]]] = {}
-    kept: dict[str, int] = {}
-    for hit in _collect_hits(data, rules):
-        rule_id = hit.rule.id
+    counts = _Counts()
+    for hit in _collect_hits(data, rules, counts):
         if not _keep(hit, rules, result):
             continue
         if hit.secret is not None:  # redacted wherever it shows, whichever rule reports it
             secret_spans.setdefault(hit.line_index, []).append(hit.match.span("secret"))
-        if rule_id in rules.disabled:
-            result.disabled[rule_id] = result.disabled.get(rule_id, 0) + 1
-        elif kept.get(rule_id, 0) >= MAX_FINDINGS_PER_RULE:
-            result.capped[rule_id] = result.capped.get(rule_id, 0) + 1
+        if not counts.take(hit.order):
+            continue
+        if hit.rule.id in rules.disabled:
+            result.disabled[hit.rule.id] += 1
         else:
-            kept[rule_id] = kept.get(rule_id, 0) + 1
             hits.append(hit)
+    for order, count in counts.overflow.items():
+        rule_id = rules.rules[order].id
+        (result.disabled if rule_id in rules.disabled else result.capped)[rule_id] += count
     result.context = frozenset(label for h in hits for label in h.rule.provides)
     calls = {h.line_index: c for h in hits if (c := _v1_call(h)) and c.data_centre}
     first_dc = next(iter(calls.values()), None)
