@@ -471,6 +471,12 @@ def baseline_create(
     force: Annotated[
         bool, typer.Option(help="Overwrite an output file that is not a baseline.")
     ] = False,
+    no_repo_config: Annotated[
+        bool,
+        typer.Option(
+            "--no-repo-config", help="Ignore every configuration file found in the scanned tree."
+        ),
+    ] = False,
 ) -> None:
     """Scan PATH and record the fingerprints of its findings (no secrets, no line numbers)."""
     from zoho_v1_audit import app as use_cases
@@ -481,7 +487,7 @@ def baseline_create(
     with _errors():
         if not force:
             check_replaceable(output)
-        cfg = load_config(path, config)
+        cfg = load_config(path, config, repo_config=not no_repo_config)
         ruleset = _ruleset(cfg, rules, disable)
         result = use_cases.scan_tree(_scan_options(cfg, [path], exclude, None, None), ruleset)
         write_atomic(output, render_baseline(result.findings))
