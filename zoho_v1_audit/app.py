@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import pathspec
 from zoho_v1_audit.errors import ExitCode, UsageError
 from zoho_v1_audit.models import Blob, ScanResult, ScanWarning, Severity, Stats
 from zoho_v1_audit.report.json import Document, to_document
-from zoho_v1_audit.ruleset import Rule, RuleSet, builtin_rules_dir, load_rules
+from zoho_v1_audit.ruleset import ENGINES, Rule, RuleSet, builtin_rules_dir, load_rules
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, scan_files
@@ -37,9 +38,21 @@ class ScanOptions:
     suppressions: Suppressions = field(default_factory=Suppressions)
 
 
-def load_ruleset(extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = ()) -> RuleSet:
-    """The built-in rules plus the user's rule files, minus disabled rule ids."""
-    rules = load_rules([builtin_rules_dir(), *extra])
+def load_ruleset(
+    extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = (), engine: str = "auto"
+) -> RuleSet:
+    """The built-in rules plus the user's rule files, minus disabled rule ids, matched by
+    `engine` (auto, hyperscan or python)."""
+    from zoho_v1_audit.scan import hsmatch
+
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of: {', '.join(ENGINES)}")
+    if engine == "hyperscan" and not hsmatch.available():
+        raise UsageError(
+            "--engine hyperscan: the hyperscan package is not installed (no wheel for this "
+            "platform?); use --engine auto or python"
+        )
+    rules = dataclasses.replace(load_rules([builtin_rules_dir(), *extra]), engine=engine)
     return rules.without(disabled) if disabled else rules
 
 

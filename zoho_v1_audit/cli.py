@@ -165,6 +165,12 @@ def scan(
     disable: Annotated[
         list[str] | None, typer.Option(help="Rule id to turn off (repeatable).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Matching engine: auto (Hyperscan where installed), hyperscan or python."
+        ),
+    ] = "auto",
     show_secrets: Annotated[
         bool, typer.Option(help="Include full secret values in JSON output and the terminal.")
     ] = False,
@@ -270,7 +276,7 @@ def scan(
                 deadline=verify_deadline or cfg.verify.deadline,
             )
             check_options(verify_options)
-        ruleset = _ruleset(cfg, rules, disable)
+        ruleset = _ruleset(cfg, rules, disable, engine)
         options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
         options = dataclasses.replace(
             options, respect_gitignore=respect_gitignore, jobs=jobs or os.cpu_count() or 1
@@ -300,11 +306,13 @@ def scan(
         raise typer.Exit(use_cases.exit_code(doc, threshold))
 
 
-def _ruleset(cfg: Config, rules: list[Path] | None, disable: list[str] | None) -> RuleSet:
+def _ruleset(
+    cfg: Config, rules: list[Path] | None, disable: list[str] | None, engine: str = "auto"
+) -> RuleSet:
     """Built-in rules, the configuration's and the command line's, minus the disabled ones."""
     from zoho_v1_audit import app as use_cases
 
-    ruleset = use_cases.load_ruleset((*cfg.rules, *(rules or ())))
+    ruleset = use_cases.load_ruleset((*cfg.rules, *(rules or ())), engine=engine)
     cfg.check_rule_ids(rule.id for rule in ruleset.rules)
     disabled = (*cfg.disable, *(disable or ()))
     return ruleset.without(disabled) if disabled else ruleset
@@ -480,20 +488,28 @@ def rules_list(
         list[Path] | None,
         typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Matching engine: auto (Hyperscan where installed), hyperscan or python."
+        ),
+    ] = "auto",
 ) -> None:
-    """Show every rule: id, category, severity and title."""
+    """Show every rule: id, category, severity, title and the engine that runs it."""
     from rich.console import Console
     from rich.table import Table
 
     from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.scan.prefilter import search_for
 
     with _errors():
-        ruleset = use_cases.load_ruleset(tuple(rules or ()))
+        ruleset = use_cases.load_ruleset(tuple(rules or ()), engine=engine)
+    engines = search_for(ruleset).engines()
     table = Table(show_edge=False, box=None)
-    for name in ("id", "category", "severity", "title"):
+    for name in ("id", "category", "severity", "title", "engine"):
         table.add_column(name, overflow="fold")
-    for rule in ruleset.rules:
-        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title)
+    for rule, runs_on in zip(ruleset.rules, engines, strict=True):
+        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title, runs_on)
     Console(width=160).print(table)
 
 

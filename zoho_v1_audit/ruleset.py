@@ -23,6 +23,7 @@ _FIELDS = {
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _BOUNDED_WIDTH = 4096  # widest match that lets the detector search windows instead of whole lines
 _REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
+ENGINES = ("auto", "hyperscan", "python")  # auto: Hyperscan where the binding imports
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +59,13 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """Rules in precedence order plus the placeholders that are never secrets."""
+    """Rules in precedence order, the placeholders that are never secrets, and the engine
+    that matches them (one of ENGINES)."""
 
     rules: tuple[Rule, ...]
     placeholders: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[bytes, ...] = field(default=())
+    engine: str = "auto"
 
     def rules_by_keyword(self) -> tuple[tuple[int, ...], ...]:
         """For each keyword (by index), the indexes of the rules it lets through.
@@ -94,13 +97,17 @@ class RuleSet:
         unknown = gone - {r.id for r in self.rules}
         if unknown:
             raise RuleError(f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
-        return make_ruleset([r for r in self.rules if r.id not in gone], self.placeholders)
+        return make_ruleset(
+            [r for r in self.rules if r.id not in gone], self.placeholders, self.engine
+        )
 
 
-def make_ruleset(rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]]) -> RuleSet:
+def make_ruleset(
+    rules: Sequence[Rule], placeholders: Sequence[re.Pattern[str]], engine: str = "auto"
+) -> RuleSet:
     """Assemble a rule set and the union of its prefilter keywords."""
     keywords = tuple(sorted({k for r in rules for k in r.keywords}))
-    return RuleSet(tuple(rules), tuple(placeholders), keywords)
+    return RuleSet(tuple(rules), tuple(placeholders), keywords, engine)
 
 
 def _may_hide(found: bytes, keyword: bytes) -> bool:

@@ -20,7 +20,7 @@ from zoho_v1_audit.models import (
     preview,
 )
 from zoho_v1_audit.ruleset import Rule, RuleSet
-from zoho_v1_audit.scan.prefilter import prefilter_for
+from zoho_v1_audit.scan.prefilter import search_for
 from zoho_v1_audit.scan.text import decode
 
 _DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
@@ -129,10 +129,11 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     """Every match of every rule, in text order.
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
-    runs only on the lines where a keyword occurs.
+    runs only on the lines where a keyword occurs (and, with the compiled engine, where
+    that engine says the rule may match).
     """
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
-    for order, spans in prefilter_for(rules).spans_per_rule(data.lower()).items():
+    for order, spans in search_for(rules).spans(data).items():
         rule = rules.rules[order]
         for start, end in spans:
             for m in rule.regex.finditer(data, start, end):
@@ -207,8 +208,11 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     """Find every rule match in a blob (already made scannable)."""
     data = blob.data
     result = BlobScan()
+    found = _collect_hits(data, rules)
+    if not found:
+        return result
     hits: list[_Hit] = []
-    for hit in _collect_hits(data, rules):
+    for hit in found:
         if "value" in hit.match.re.groupindex:
             value = decode(hit.match.group("value"))
             if value and _is_placeholder(value, hit.rule, rules):
