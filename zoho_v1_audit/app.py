@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -129,11 +130,15 @@ class GitOptions:
 
 
 def scan_git(
-    options: ScanOptions, git: GitOptions, rules: RuleSet, progress: Progress | None = None
+    options: ScanOptions,
+    git: GitOptions,
+    rules_loader: Callable[[], RuleSet],
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Scan the lines added by each commit in history, or by the staged changes.
 
     Detection runs in this process: reading history out of git costs more than matching it.
+    git starts first, and writes ahead while `rules_loader` loads and compiles the rules.
     History findings get `in_head`, and secrets gone from HEAD the commit that removed them.
     """
     from zoho_v1_audit.scan.deleted import DeletedLines
@@ -166,7 +171,9 @@ def scan_git(
                 deleted=deleted,
             )
         wanted = _path_filter(options.excludes, options.includes)
-        for blob in blobs:
+        first = next(blobs, None)  # git is running from here on
+        rules = rules_loader()
+        for blob in itertools.chain([first] if first is not None else [], blobs):
             if _wanted(wanted, blob.path, stats):
                 stats.files_scanned += 1
                 stats.bytes_scanned += len(blob.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import sys
 import traceback
@@ -276,7 +277,7 @@ def scan(
                 deadline=verify_deadline or cfg.verify.deadline,
             )
             check_options(verify_options)
-        ruleset = _ruleset(cfg, rules, disable, engine)
+        ruleset = functools.partial(_ruleset, cfg, rules, disable, engine)
         options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
         options = dataclasses.replace(
             options, respect_gitignore=respect_gitignore, jobs=jobs or os.cpu_count() or 1
@@ -294,7 +295,7 @@ def scan(
             raise UsageError("--since, --range and --all-branches need --git")
         else:
             with scan_progress(enabled=interactive) as progress:
-                result = use_cases.scan_tree(options, ruleset, progress)
+                result = use_cases.scan_tree(options, ruleset(), progress)
         if verify_options is not None:
             from zoho_v1_audit.verify import verify_secrets
 
