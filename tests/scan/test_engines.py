@@ -40,7 +40,7 @@ rules:
     category: v1-token
     severity: high
     keywords: ["key"]
-    pattern: '(?P<q>[''"])key(?P=q)'
+    pattern: '(?P<q>[''"])key(?P=q)|(k)ey(?i:\2)'
   - id: anchored
     title: anchors at line and text ends
     category: v1-token
@@ -187,7 +187,7 @@ def test_same_findings_on_built_text(parts: list[str], path: str) -> None:
 
 def test_tricky_rules_match_on_both_engines() -> None:
     text = (
-        "a tok en xtoken token\n'key' \"key' \"key\"\n  end\nZOHOab zohoabcd\n"
+        "a tok en xtoken token\n'key' \"key' \"key\"\nkeyK\n  end\nZOHOab zohoabcd\n"
         "auth. ab_!1a\nxcondy condz xcondz\nwide a b c open\nend"
     )
     blob = [Blob("src/app.py", text.encode())]

@@ -114,7 +114,7 @@ class _Translator:
     def __init__(self, flags: int) -> None:
         if flags & re.LOCALE:
             raise Untranslatable("the locale flag")
-        self.groups: dict[int, str] = {}
+        self.groups: dict[int, tuple[Any, int]] = {}  # group -> its tree and flags
         self.flags = flags
 
     def tree(self, tree: Any, flags: int) -> str:
@@ -139,10 +139,9 @@ class _Translator:
             return f"(?:{self.tree(sub, flags)}){bounds}"
         if name == "SUBPATTERN":
             group, add, remove, sub = arg
-            text = f"(?:{self.tree(sub, (flags | add) & ~remove)})"
             if group is not None:
-                self.groups[group] = text
-            return text
+                self.groups[group] = (sub, (flags | add) & ~remove)
+            return f"(?:{self.tree(sub, (flags | add) & ~remove)})"
         if name == "ATOMIC_GROUP":
             return f"(?:{self.tree(arg, flags)})"
         if name == "BRANCH":
@@ -154,7 +153,8 @@ class _Translator:
         if name == "GROUPREF":
             if arg not in self.groups:
                 raise Untranslatable("a reference to a group not closed before it")
-            return self.groups[arg]  # what the group matched, so its pattern matches it too
+            sub, own = self.groups[arg]  # what the group matched, so its pattern matches it too
+            return f"(?:{self.tree(sub, own | (flags & re.IGNORECASE))})"
         raise Untranslatable(
             "conditional groups" if name == "GROUPREF_EXISTS" else name.lower().replace("_", " ")
         )
@@ -271,7 +271,8 @@ class HsMatcher:
         self.scratch = hyperscan.Scratch(self.db) if self.db is not None else None
 
     def ends(self, data: bytes) -> list[tuple[int, int]] | None:
-        """(end offset, rule) of every possible match, or None past MAX_ENDS."""
+        """(end offset, rule) of every possible match; None past MAX_ENDS, where the Python
+        engine takes over (a callback per match would cost more than its search)."""
         found: list[tuple[int, int]] = []
         if self.db is None:
             return found
@@ -282,7 +283,7 @@ class HsMatcher:
 
         try:
             self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
-        except hyperscan.ScanTerminated:
+        except hyperscan.error:  # stopped past MAX_ENDS (or a database this CPU cannot run)
             return None
         return found
 
