@@ -9,11 +9,13 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from packaging.requirements import Requirement
 
 from tests.helpers import ALNUM_TOKEN, PASSWORD, REFRESH, TOKEN, builtin
 from zoho_v1_audit import app
@@ -262,3 +264,11 @@ def test_without_the_binding_auto_falls_back_and_hyperscan_is_a_usage_error() ->
     fast = run_cli("scan", "examples", "-f", "json", "--fail-on", "never", without_hyperscan=False)
     assert fallback.returncode == fast.returncode == 0
     assert json.loads(fallback.stdout)["findings"] == json.loads(fast.stdout)["findings"] != []
+
+
+def test_installing_the_package_brings_hyperscan_where_its_wheels_exist() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    [req] = [r for r in map(Requirement, project["dependencies"]) if r.name == "hyperscan"]
+    assert req.marker is not None
+    assert req.marker.evaluate({"sys_platform": "linux", "platform_machine": "x86_64"})
+    assert not req.marker.evaluate({"sys_platform": "linux", "platform_machine": "aarch64"})

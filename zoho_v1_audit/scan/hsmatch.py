@@ -20,6 +20,7 @@ from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from zoho_v1_audit.errors import reason
 from zoho_v1_audit.ruleset import RuleSet
 
 try:
@@ -250,8 +251,8 @@ class HsMatcher:
         for index, rule in enumerate(rules.rules):
             try:
                 expressions[index] = (translate(rule.regex), _FLAGS)
-            except Untranslatable as exc:
-                self.reasons[index] = f"not supported by Hyperscan: {exc}"
+            except (Untranslatable, RecursionError) as exc:
+                self.reasons[index] = f"not supported by Hyperscan: {reason(exc)}"
         try:
             self.db = _database(expressions) if expressions else None
         except hyperscan.error:  # find the culprits one by one
