@@ -187,6 +187,19 @@ def test_same_findings_on_built_text(parts: list[str], path: str) -> None:
         assert findings(blob, fast) == findings(blob, slow)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(FRAGMENTS[:12]), min_size=1, max_size=12),
+    st.lists(st.integers(0, 3000), min_size=1, max_size=12),
+)
+def test_same_findings_on_minified_lines(parts: list[str], gaps: list[int]) -> None:
+    """Lines over 4 KiB are searched in windows around keywords: the same on both engines."""
+    line = "".join(part + "x;" * gap for part, gap in zip(parts, gaps * len(parts), strict=False))
+    blob = [Blob("dist/app.min.js", line.replace("\n", " ").encode())]
+    fast, slow = engines(builtin())
+    assert findings(blob, fast) == findings(blob, slow)
+
+
 def test_tricky_rules_match_on_both_engines() -> None:
     text = (
         "a tok en xtoken token\n'key' \"key' \"key\"\nkeyK\n  end\nZOHOab zohoabcd\n"
