@@ -1,10 +1,13 @@
-"""History and pre-commit benchmark: `scan --git` beside `git log -p`, and `scan --staged`.
+"""History and pre-commit benchmark: `scan --git` beside `git log -p -U0 | rg -f`, and `scan --staged`.
 
-Generates git corpora with the shared generator (fixed dates, so the same SHAs every time),
-runs each command alternately on a warm page cache, and prints median wall time and peak RSS.
+Generates git corpora with the shared generator (fixed dates, so the same SHAs every time, then
+repacked with deltas as a real repository is), or takes any repository (`--repo`), runs each
+command alternately on a warm page cache, and prints median wall time and peak RSS: of the whole
+command (git included), and of zoho-v1-audit's own process.
 
     python bench/history_bench.py                       # 500 and 1,000 commits, 20,000-file staged
-    python bench/history_bench.py --commits 1000 --runs 5 --staged-files 0
+    python bench/history_bench.py --commits 6000 --runs 7 --staged-files 0
+    python bench/history_bench.py --repo ~/src/some-project --commits --staged-files 0
 """
 
 from __future__ import annotations
@@ -24,19 +27,29 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recall import score
-from scan_bench import RG_PATTERNS
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME = "/usr/bin/time"  # GNU time, for peak RSS
-GENERATOR = ROOT.parent / "shared" / "bench" / "make_corpus.py"
+GENERATOR = ROOT / "bench" / "make_corpus.py"
+FLOOR = ROOT / "bench" / "zoho-floor.ere"
+ENGINES = ("hyperscan", "python")
+FLOOR_CMD = "git log -p -U0 | rg -f zoho-floor.ere"
+# Runs the command in this interpreter and prints its own peak RSS (KiB) last on stderr.
+OWN_RSS = (
+    "import resource, sys\n"
+    "from zoho_v1_audit.cli import main\n"
+    "try:\n    main()\n"
+    "finally:\n    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+)
 STAGED_LINES = {
     "staged/new_client.py": 'URL = "https://crm.zoho.com/crm/private/json/Leads/getRecords"\n'
     'AUTHTOKEN = "3f9a2c7e1b4d8f60a5c9e2b7d1f4a8c3"\n',
 }
 
 
-def run(cmd: list[str] | str, cwd: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS in KiB of the largest process; a str runs in bash.
+def run(cmd: list[str] | str, cwd: Path | None = None) -> tuple[float, int, int | None]:
+    """Wall seconds, peak RSS in KiB of the largest process, and the OWN_RSS figure if printed;
+    a str runs in bash.
 
     RSS comes from GNU time, a small process: a fork of this one would inherit its high-water mark.
     """
@@ -54,7 +67,8 @@ def run(cmd: list[str] | str, cwd: Path | None = None) -> tuple[float, int]:
         peak = int(rss.read().split()[-1])
     if proc.returncode not in (0, 1):  # 1: findings (zoho-v1-audit) or no match (rg)
         raise SystemExit(f"{argv} failed with exit code {proc.returncode}: {proc.stderr.decode()}")
-    return wall, peak
+    own = proc.stderr.split()[-1:] if isinstance(cmd, list) and OWN_RSS in cmd else []
+    return wall, peak, int(own[0]) if own else None
 
 
 def generate(out: Path, *args: str) -> dict[str, Any]:
@@ -64,29 +78,37 @@ def generate(out: Path, *args: str) -> dict[str, Any]:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        # fast-import writes whole objects; a real repository stores deltas, which git reads faster
+        subprocess.run(["git", "repack", "-a", "-d", "-f", "-q"], cwd=out, check=True)
     key: dict[str, Any] = json.loads(Path(f"{out}.answer_key.json").read_text())
     return key
 
 
-def measure(
-    tools: dict[str, list[str] | str], runs: int, cwd: Path
-) -> dict[str, list[tuple[float, int]]]:
-    for cmd in tools.values():  # warm the page cache and the interpreter
+Sample = tuple[float, int, int | None]
+
+
+def measure(tools: dict[str, list[str] | str], runs: int, cwd: Path) -> dict[str, list[Sample]]:
+    for cmd in tools.values():  # warm the page cache, the interpreter and the engine cache
         run(cmd, cwd)
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in tools}
+    samples: dict[str, list[Sample]] = {name: [] for name in tools}
     for _ in range(runs):
         for name, cmd in tools.items():
             samples[name].append(run(cmd, cwd))
     return samples
 
 
-def show(samples: dict[str, list[tuple[float, int]]], reference: str) -> None:
-    ref = statistics.median(w for w, _ in samples[reference])
-    print(f"  {'command':<44}{'median wall':>12}{'vs ' + reference[:8]:>14}{'peak RSS':>11}")
+def show(samples: dict[str, list[Sample]], reference: str) -> None:
+    ref = statistics.median(w for w, _, _ in samples[reference])
+    print(
+        f"  {'command':<46}{'median wall':>12}{'vs ' + reference[:10]:>15}{'peak RSS':>11}"
+        f"{'own RSS':>10}"
+    )
     for name, runs in samples.items():
-        wall = statistics.median(w for w, _ in runs)
-        rss = max(r for _, r in runs) / 1024
-        print(f"  {name:<44}{wall:>10.2f} s{wall / ref:>13.1f}x{rss:>8.0f} MB")
+        wall = statistics.median(w for w, _, _ in runs)
+        rss = max(r for _, r, _ in runs) / 1024
+        owns = [o for _, _, o in runs if o is not None]
+        own = f"{max(owns) / 1024:>7.0f} MB" if owns else ""
+        print(f"  {name:<46}{wall:>10.2f} s{wall / ref:>14.2f}x{rss:>8.0f} MB{own:>10}")
 
 
 def history_check(doc: dict[str, Any], key: dict[str, Any], corpus: Path) -> str:
@@ -118,27 +140,55 @@ def history_check(doc: dict[str, Any], key: dict[str, Any], corpus: Path) -> str
     )
 
 
-def bench_history(audit: str, workdir: Path, commits: int, runs: int) -> None:
+def history_tools(result: Path) -> dict[str, list[str] | str]:
+    """`git log -p -U0 | rg -f` (the floor) and a history scan with each engine."""
+    tools: dict[str, list[str] | str] = {
+        "git log -p -U0 --cc -M (what the scan reads)": "git log -p -U0 --cc -M --root > /dev/null",
+    }
+    if shutil.which("rg"):
+        tools[FLOOR_CMD] = f"git log -p -U0 | rg -f {FLOOR} > {result.parent / 'rg.out'}"
+    for engine in ENGINES:
+        tools[f"scan --git --engine {engine}"] = [
+            sys.executable, "-c", OWN_RSS, "scan", ".", "--git", "--engine", engine,
+            "-o", str(result.with_name(f"{engine}.json")), "--fail-on", "never",
+        ]  # fmt: skip
+    return tools
+
+
+def same_findings(result: Path) -> str:
+    docs = [json.loads(result.with_name(f"{e}.json").read_text()) for e in ENGINES]
+    return "  both engines report the same findings: " + (
+        "yes" if docs[0]["findings"] == docs[1]["findings"] else "NO"
+    )
+
+
+def bench_history(workdir: Path, commits: int, runs: int) -> None:
     corpus = workdir / f"history-{commits}"
     key = generate(corpus, "--git-commits", str(commits))
-    log = subprocess.run(["git", "log", "-p"], cwd=corpus, capture_output=True, check=True)
-    size = len(log.stdout)
-    print(f"\n{commits} commits, {key['files']} files; `git log -p` writes {size / 1e6:.0f} MB")
+    log = subprocess.run(["git", "log", "-p", "-U0"], cwd=corpus, capture_output=True, check=True)
+    print(
+        f"\n{commits} commits (generated), {key['files']} files; "
+        f"`git log -p -U0` writes {len(log.stdout) / 1e6:.0f} MB"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
-        patterns = Path(tmp) / "patterns.txt"
-        patterns.write_text("\n".join(RG_PATTERNS) + "\n")
-        tools: dict[str, list[str] | str] = {
-            "git log -p": "git log -p > /dev/null",
-            "git log -p -U0 --cc -M (what the scan reads)": "git log -p -U0 --cc -M --root > /dev/null",
-        }
-        if shutil.which("rg"):
-            tools["git log -p | rg -f patterns"] = f"git log -p | rg -c -f {patterns} > /dev/null"
-        tools["zoho-v1-audit scan --git"] = [
-            audit, "scan", ".", "--git", "-o", str(result), "--fail-on", "never",
-        ]  # fmt: skip
-        show(measure(tools, runs, corpus), "git log -p")
-        print(history_check(json.loads(result.read_text()), key, corpus))
+        show(measure(history_tools(result), runs, corpus), FLOOR_CMD)
+        print(
+            history_check(json.loads(result.with_name("hyperscan.json").read_text()), key, corpus)
+        )
+        print(same_findings(result))
+
+
+def bench_repo(repo: Path, runs: int) -> None:
+    count = subprocess.run(
+        ["git", "rev-list", "--count", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    log = subprocess.run(["git", "log", "-p", "-U0"], cwd=repo, capture_output=True, check=True)
+    print(f"\n{repo}: {count} commits; `git log -p -U0` writes {len(log.stdout) / 1e6:.0f} MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        show(measure(history_tools(result), runs, repo), FLOOR_CMD)
+        print(same_findings(result))
 
 
 def bench_staged(audit: str, workdir: Path, files: int, runs: int) -> None:
@@ -182,6 +232,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--commits", type=int, nargs="*", default=[500, 1000])
+    ap.add_argument("--repo", type=Path, action="append", default=[], help="a repository to scan")
     ap.add_argument("--staged-files", type=int, default=20000, help="0 to skip")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
@@ -192,7 +243,9 @@ def main() -> None:
         f"{os.cpu_count()} cores, git {subprocess.run(['git', '--version'], capture_output=True, text=True, check=True).stdout.split()[-1]}, {args.runs} runs each (median)"
     )
     for commits in args.commits:
-        bench_history(audit, args.workdir, commits, args.runs)
+        bench_history(args.workdir, commits, args.runs)
+    for repo in args.repo:
+        bench_repo(repo.resolve(), args.runs)
     if args.staged_files:
         bench_staged(audit, args.workdir, args.staged_files, args.runs)
 

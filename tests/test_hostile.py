@@ -93,7 +93,20 @@ def test_interrupt_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> Non
         write_tree(tree, {f"d{i % 50}/f{i}.py": ("key = 1\n" * 2000)})
     out = tmp_path / "report.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zoho_v1_audit", "scan", str(tree), "-o", str(out), "--jobs", "2"],
+        # The Python engine searches every `key` line: busy for seconds (Hyperscan skips them all).
+        [
+            sys.executable,
+            "-m",
+            "zoho_v1_audit",
+            "scan",
+            str(tree),
+            "-o",
+            str(out),
+            "--jobs",
+            "2",
+            "--engine",
+            "python",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -15,7 +17,7 @@ import pathspec
 from zoho_v1_audit.errors import ExitCode, UsageError
 from zoho_v1_audit.models import Blob, ScanResult, ScanWarning, Severity, Stats
 from zoho_v1_audit.report.json import Document, to_document
-from zoho_v1_audit.ruleset import Rule, RuleSet, builtin_rules_dir, load_rules
+from zoho_v1_audit.ruleset import ENGINES, Rule, RuleSet, builtin_rules_dir, load_rules
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, scan_files
@@ -37,9 +39,21 @@ class ScanOptions:
     suppressions: Suppressions = field(default_factory=Suppressions)
 
 
-def load_ruleset(extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = ()) -> RuleSet:
-    """The built-in rules plus the user's rule files, minus disabled rule ids."""
-    rules = load_rules([builtin_rules_dir(), *extra])
+def load_ruleset(
+    extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = (), engine: str = "auto"
+) -> RuleSet:
+    """The built-in rules plus the user's rule files, minus disabled rule ids, matched by
+    `engine` (auto, hyperscan or python)."""
+    from zoho_v1_audit.scan import hsmatch
+
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of: {', '.join(ENGINES)}")
+    if engine == "hyperscan" and not hsmatch.available():
+        raise UsageError(
+            "--engine hyperscan: the hyperscan package is not installed (no wheel for this "
+            "platform?); use --engine auto or python"
+        )
+    rules = dataclasses.replace(load_rules([builtin_rules_dir(), *extra]), engine=engine)
     return rules.without(disabled) if disabled else rules
 
 
@@ -117,11 +131,15 @@ class GitOptions:
 
 
 def scan_git(
-    options: ScanOptions, git: GitOptions, rules: RuleSet, progress: Progress | None = None
+    options: ScanOptions,
+    git: GitOptions,
+    rules_loader: Callable[[], RuleSet],
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Scan the lines added by each commit in history, or by the staged changes.
 
     Detection runs in this process: reading history out of git costs more than matching it.
+    git starts first, and writes ahead while `rules_loader` loads and compiles the rules.
     History findings get `in_head`, and secrets gone from HEAD the commit that removed them.
     """
     from zoho_v1_audit.scan.deleted import DeletedLines
@@ -154,7 +172,9 @@ def scan_git(
                 deleted=deleted,
             )
         wanted = _path_filter(options.excludes, options.includes)
-        for blob in blobs:
+        first = next(blobs, None)  # git is running from here on
+        rules = rules_loader()
+        for blob in itertools.chain([first] if first is not None else [], blobs):
             if _wanted(wanted, blob.path, stats):
                 stats.files_scanned += 1
                 stats.bytes_scanned += len(blob.data)

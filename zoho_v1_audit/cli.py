@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import sys
@@ -166,6 +167,12 @@ def scan(
     disable: Annotated[
         list[str] | None, typer.Option(help="Rule id to turn off (repeatable).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Matching engine: auto (Hyperscan where installed), hyperscan or python."
+        ),
+    ] = "auto",
     show_secrets: Annotated[
         bool, typer.Option(help="Include full secret values in JSON output and the terminal.")
     ] = False,
@@ -281,7 +288,7 @@ def scan(
                 deadline=verify_deadline or cfg.verify.deadline or safe.deadline,
             )
             check_options(verify_options)
-        ruleset = _ruleset(cfg, rules, disable)
+        ruleset = functools.cache(functools.partial(_ruleset, cfg, rules, disable, engine))
         options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
         options = dataclasses.replace(
             options, respect_gitignore=respect_gitignore, jobs=jobs or os.cpu_count() or 1
@@ -299,12 +306,12 @@ def scan(
             raise UsageError("--since, --range and --all-branches need --git")
         else:
             with scan_progress(enabled=interactive) as progress:
-                result = use_cases.scan_tree(options, ruleset, progress)
+                result = use_cases.scan_tree(options, ruleset(), progress)
         from zoho_v1_audit.provenance import attach, describe
 
         record = describe(
             cfg,
-            ruleset,
+            ruleset(),
             repo_config=not no_repo_config,
             cli_disable=disable or (),
             cli_exclude=exclude or (),
@@ -329,11 +336,13 @@ def scan(
         raise typer.Exit(use_cases.exit_code(doc, threshold))
 
 
-def _ruleset(cfg: Config, rules: list[Path] | None, disable: list[str] | None) -> RuleSet:
+def _ruleset(
+    cfg: Config, rules: list[Path] | None, disable: list[str] | None, engine: str = "auto"
+) -> RuleSet:
     """Built-in rules, the configuration's and the command line's, minus the disabled ones."""
     from zoho_v1_audit import app as use_cases
 
-    ruleset = use_cases.load_ruleset((*cfg.rules, *(rules or ())))
+    ruleset = use_cases.load_ruleset((*cfg.rules, *(rules or ())), engine=engine)
     cfg.check_rule_ids(rule.id for rule in ruleset.rules)
     disabled = (*cfg.disable, *(disable or ()))
     return ruleset.without(disabled) if disabled else ruleset
@@ -519,20 +528,28 @@ def rules_list(
         list[Path] | None,
         typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Matching engine: auto (Hyperscan where installed), hyperscan or python."
+        ),
+    ] = "auto",
 ) -> None:
-    """Show every rule: id, category, severity and title."""
+    """Show every rule: id, category, severity, title and the engine that runs it."""
     from rich.console import Console
     from rich.table import Table
 
     from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.scan.prefilter import search_for
 
     with _errors():
-        ruleset = use_cases.load_ruleset(tuple(rules or ()))
+        ruleset = use_cases.load_ruleset(tuple(rules or ()), engine=engine)
+    engines = search_for(ruleset).engines()
     table = Table(show_edge=False, box=None)
-    for name in ("id", "category", "severity", "title"):
+    for name in ("id", "category", "severity", "title", "engine"):
         table.add_column(name, overflow="fold")
-    for rule in ruleset.rules:
-        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title)
+    for rule, runs_on in zip(ruleset.rules, engines, strict=True):
+        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title, runs_on)
     Console(width=160).print(table)
 
 

@@ -26,6 +26,7 @@ _FIELDS = {
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _BOUNDED_WIDTH = 4096  # widest match that lets the detector search windows instead of whole lines
 _REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
+ENGINES = ("auto", "hyperscan", "python")  # auto: Hyperscan where the binding imports
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,8 @@ class RuleFile:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """Rules in precedence order plus the placeholders that are never secrets.
+    """Rules in precedence order, the placeholders that are never secrets, and the engine
+    that matches them (one of ENGINES).
 
     Disabled rules still run, so that a scan can say how many findings turning them off hid;
     their matches are counted and dropped.
@@ -79,6 +81,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     placeholders: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[bytes, ...] = field(default=())
+    engine: str = "auto"
     disabled: frozenset[str] = frozenset()
     files: tuple[RuleFile, ...] = ()
 
@@ -118,11 +121,12 @@ class RuleSet:
 def make_ruleset(
     rules: Sequence[Rule],
     placeholders: Sequence[re.Pattern[str]],
+    engine: str = "auto",
     files: Sequence[RuleFile] = (),
 ) -> RuleSet:
     """Assemble a rule set and the union of its prefilter keywords."""
     keywords = tuple(sorted({k for r in rules for k in r.keywords}))
-    return RuleSet(tuple(rules), tuple(placeholders), keywords, files=tuple(files))
+    return RuleSet(tuple(rules), tuple(placeholders), keywords, engine, files=tuple(files))
 
 
 def _may_hide(found: bytes, keyword: bytes) -> bool:
@@ -303,7 +307,7 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
         files.append(file)
     if not rules:
         raise RuleError("no rules loaded")
-    return make_ruleset(rules, placeholders, files)
+    return make_ruleset(rules, placeholders, files=files)
 
 
 def builtin_rules_dir() -> Path:

@@ -23,7 +23,7 @@ from zoho_v1_audit.models import (
     preview,
 )
 from zoho_v1_audit.ruleset import Rule, RuleSet
-from zoho_v1_audit.scan.prefilter import prefilter_for
+from zoho_v1_audit.scan.prefilter import search_for
 from zoho_v1_audit.scan.text import decode
 
 _DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
@@ -203,12 +203,13 @@ def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit
     """Every match of every rule, in text order.
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
-    runs only on the lines where a keyword occurs. Line bounds are found once per line.
+    runs only on the lines where a keyword occurs (and, with the compiled engine, where
+    that engine says the rule may match). Line bounds are found once per line.
     """
-    prefilter = prefilter_for(rules)
+    search = search_for(rules)
     line_index, counted_to, line_start, line_end = 0, 0, 0, -1
     for chunk_start, chunk_end in _chunks(data):
-        found = prefilter.spans_per_rule(data[chunk_start:chunk_end].lower())
+        found = search.spans(data[chunk_start:chunk_end])
         streams = [
             _rule_matches(
                 data,

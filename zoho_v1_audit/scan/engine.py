@@ -13,6 +13,7 @@ from zoho_v1_audit.models import ScanWarning, Stats
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import BlobScan, detect
+from zoho_v1_audit.scan.prefilter import search_for
 from zoho_v1_audit.scan.sources import FileTask, Skip, read_blob
 
 SERIAL_FILES = 256  # files scanned in-process before a pool is worth starting
@@ -114,6 +115,7 @@ def scan_files(
     first = list(itertools.islice(stream, BATCH_FILES))
     if not first:
         return
+    search_for(rules)  # built once here: the workers inherit the compiled engine
     context = multiprocessing.get_context("fork")
     pool = context.Pool(jobs, initializer=_init_worker, initargs=(rules, max_size))
     try:
