@@ -16,10 +16,12 @@ from collections.abc import Iterable, Iterator
 from zoho_v1_audit.models import Blob, Origin, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
 from zoho_v1_audit.scan.sources import display_path
-from zoho_v1_audit.scan.text import decode
+from zoho_v1_audit.scan.text import SNIFF, decode
 
-COMMIT_MARK = b"\x00"  # `--format=%x00%H%x00%aN <%aE>%x00%aI`: no diff line starts with NUL
-LOG_FORMAT = "--format=%x00%H%x00%aN <%aE>%x00%aI"
+COMMIT_MARK = b"\x00"  # `--format=%x00%H%x00%aI%x00%an <%ae>`: no diff line starts with NUL
+# The author as the commit records it (%aN would read the repository's .mailmap), last: a line
+# cut short by the stream's limit loses only the end of the author.
+LOG_FORMAT = "--format=%x00%H%x00%aI%x00%an <%ae>"
 
 _HUNK = re.compile(rb"(@@+) (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))?")
 _ESCAPE = re.compile(rb"\\([0-7]{3}|.)", re.DOTALL)
@@ -63,7 +65,7 @@ def _new_path(line: bytes) -> str | None:
 
 def parse_origin(line: bytes) -> Origin:
     """The origin of a commit line written with LOG_FORMAT."""
-    commit, author, date = line[1:].rstrip(b"\n").split(b"\x00")
+    commit, date, author = line[1:].rstrip(b"\n").split(b"\x00", 2)
     return Origin(commit=commit.decode("ascii"), author=decode(author), date=date.decode("ascii"))
 
 
@@ -71,23 +73,55 @@ class _File:
     """Added lines of one file in one commit, kept as raw diff lines until the file ends.
 
     Two-way hunks add one contiguous run of lines, numbered when the run closes; combined
-    (merge) hunks interleave lines from the parents, so each added line gets its number.
+    (merge) hunks interleave lines from the parents, so each added line gets its number. Once
+    the added lines pass `max_size` they are dropped, so a huge file costs no memory.
     """
 
-    __slots__ = ("numbers", "path", "pending", "prefix", "raw", "run_start")
+    __slots__ = (
+        "max_size",
+        "numbers",
+        "path",
+        "pending",
+        "prefix",
+        "raw",
+        "run_start",
+        "size",
+        "too_large",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_size: int) -> None:
         self.path: str | None = None
         self.raw: list[bytes] = []
         self.numbers: list[int] = []
         self.prefix = b"+"
         self.run_start = 0
         self.pending = 0  # lines of the open two-way run, not numbered yet
+        self.max_size = max_size
+        self.size = 0  # bytes of added content (prefixes not counted, newlines counted)
+        self.too_large = False
+
+    def _keep(self, raw: bytes, lines: int) -> bool:
+        """Count `lines` added lines as git wrote them; False once the file is too large."""
+        if not self.too_large:
+            self.size += len(raw) - lines * len(self.prefix)
+            if self.size - 1 > self.max_size:  # the last newline is not content
+                self.too_large = True
+                self.raw, self.numbers, self.pending = [], [], 0
+        return not self.too_large
 
     def add_run(self, run: bytes) -> None:
         """Added lines of a two-way hunk, as git wrote them (prefix and newline included)."""
-        self.raw.append(run)
-        self.pending += run.count(b"\n") or 1
+        lines = run.count(b"\n") or 1
+        if self._keep(run, lines):
+            self.raw.append(run)
+            self.pending += lines
+
+    def add_line(self, line: bytes, number: int) -> None:
+        """One added line of a combined (merge) hunk, at line `number`."""
+        self.gap(number)
+        if self._keep(line, 1):
+            self.raw.append(line)
+            self.numbers.append(number)
 
     def gap(self, number: int) -> None:
         """Before line `number`: when the previous added line is not right above it, an empty
@@ -110,16 +144,21 @@ class _File:
             self.numbers.extend(range(self.run_start, self.run_start + self.pending))
             self.pending = 0
 
-    def blob(self, origin: Origin, stats: Stats, max_size: int) -> Blob | None:
+    def blob(self, origin: Origin, stats: Stats) -> Blob | None:
         self.close_run()
-        if self.path is None or not self.raw:
+        if self.path is None:
+            return None
+        if self.too_large:
+            stats.skip("too-large")
+            return None
+        if not self.raw:
             return None
         data = b"".join(self.raw)
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
         data = data[len(self.prefix) : -1].replace(b"\n" + self.prefix, b"\n")
-        if len(data) > max_size:
-            stats.skip("too-large")
+        if 0 in data[:SNIFF]:  # git was told --text: what is binary is decided here, as for files
+            stats.skip("binary")
             return None
         return Blob(self.path, data, origin, tuple(self.numbers))
 
@@ -140,8 +179,9 @@ def parse_patches(
 
     `chunks` are pieces of the stream that end at line ends. Runs of added or deleted lines in
     two-way hunks (nearly all of a history) are taken whole; structure is read line by line.
-    Counts commits (lines starting with NUL) in `stats.commits_scanned` and binary files in
-    `stats.files_skipped["binary"]`. With `deleted`, keeps the commit lines and the deleted
+    Counts commits (lines starting with NUL) in `stats.commits_scanned`, and files whose added
+    lines hold a NUL byte near their start (binary, as for files, whatever the repository's
+    attributes say) or pass `max_size` in `stats.files_skipped`. With `deleted`, keeps the commit lines and the deleted
     lines there (a merge's as `-` and the content).
     """
     file: _File | None = None
@@ -179,9 +219,7 @@ def parse_patches(
                             deleted.add(b"-" + line[width:])
                         continue
                     if prefix == plus and file is not None:
-                        file.gap(number)
-                        file.raw.append(line)
-                        file.numbers.append(number)
+                        file.add_line(line, number)
                     number += 1
                     continue
                 elif head == 92:
@@ -197,9 +235,9 @@ def parse_patches(
                     if file is not None:
                         file.start_hunk(number, plus, adds=m.group(3) != b"0")
             elif line.startswith(b"diff "):
-                if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+                if file is not None and (blob := file.blob(origin, stats)) is not None:
                     yield blob
-                file = _File()
+                file = _File(max_size)
             elif line.startswith((b"new file mode 160000", b"new mode 160000")) or (
                 line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
             ):
@@ -207,17 +245,13 @@ def parse_patches(
             elif line.startswith(b"+++ "):
                 if file is not None:
                     file.path = _new_path(line)
-            elif line.startswith(b"Binary files ") and not line.rstrip().endswith(
-                b"/dev/null differ"
-            ):
-                stats.skip("binary")
             elif line.startswith(COMMIT_MARK):
-                if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+                if file is not None and (blob := file.blob(origin, stats)) is not None:
                     yield blob
                 file = None
                 origin = parse_origin(line)
                 stats.commits_scanned += 1
                 if deleted is not None:
                     deleted.add(line)
-    if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+    if file is not None and (blob := file.blob(origin, stats)) is not None:
         yield blob
