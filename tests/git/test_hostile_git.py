@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.git.cli import audit as cli_audit
 from tests.git.repo import GitRepo
 from tests.git.test_hostile_repos import MEASURED, Ran, audit
 from tests.helpers import TOKEN, TOKEN_EU
 from zoho_v1_audit.models import sha256_hex
+from zoho_v1_audit.scan import gitrepo
 
 LEAK = f"ZOHO_AUTHTOKEN={TOKEN}\n"
 
@@ -136,6 +138,31 @@ def test_commands_in_the_repository_config_never_run(repo: GitRepo, markers: Pat
     assert history.code == 1 and found(history) == {sha256_hex(TOKEN)}
     assert staged.code == 1 and found(staged) == {sha256_hex(TOKEN_EU)}
     assert tree.code == 1 and found(tree) == {sha256_hex(TOKEN_EU)}
+
+
+def test_a_mailmap_fifo_is_never_read(repo: GitRepo, tmp_path: Path) -> None:
+    """Authors are shown as their commits record them: no .mailmap is opened (a FIFO would
+    block git forever)."""
+    repo.commit("leak", {"old.env": LEAK})
+    os.mkfifo(repo.path / ".mailmap")
+    os.mkfifo(tmp_path / "mailmap")
+    repo.git("config", "mailmap.file", str(tmp_path / "mailmap"))
+    ran = audit("scan", str(repo.path), "--git", "-f", "json")
+    assert found(ran) == {sha256_hex(TOKEN)}
+    assert ran.doc["findings"][0]["author"] == "Ada Dev <ada@example.com>"
+
+
+def test_a_config_include_that_never_answers_is_a_clear_error(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit("leak", {"old.env": LEAK})
+    os.mkfifo(tmp_path / "fifo")
+    repo.git("config", "include.path", str(tmp_path / "fifo"))  # git config writes, never reads it
+    monkeypatch.setattr(gitrepo, "SHORT_TIMEOUT", 1.0)
+    for mode in ("--git", "--staged"):
+        ran = cli_audit("scan", str(repo.path), mode)
+        assert ran.code == 2
+        assert "did not finish in 1 s" in ran.stderr and "include.path" in ran.stderr
 
 
 # ---------------------------------------------------------------------- partial clone, network

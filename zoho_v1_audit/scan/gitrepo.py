@@ -73,6 +73,36 @@ def git_command(*args: str, hooks_path: bool = False) -> list[str]:
     return ["git", "--no-pager", "--no-replace-objects", *options, *args]
 
 
+# A short command (rev-parse, ls-tree, config) that takes longer is waiting for something, e.g.
+# a configuration include naming a FIFO: every git command reads the repository's config first.
+SHORT_TIMEOUT = 60.0
+
+
+def _run(
+    cwd: Path, args: tuple[str, ...], stdin: bytes | None, hooks_path: bool
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a short git command to its end, at most SHORT_TIMEOUT seconds."""
+    try:
+        return subprocess.run(
+            git_command(*args, hooks_path=hooks_path),
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            env=git_env(),
+            timeout=SHORT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UsageError(
+            "git is not installed (or not on PATH); --git and --staged need it"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise AuditError(
+            f"git {args[0]} did not finish in {SHORT_TIMEOUT:g} s: is the repository's "
+            "configuration including a FIFO or a file on a stalled file system (include.path)?"
+        ) from None
+
+
 def run_git(
     cwd: Path,
     *args: str,
@@ -81,19 +111,7 @@ def run_git(
     hooks_path: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a short git command; AuditError with git's own message when it fails."""
-    try:
-        proc = subprocess.run(
-            git_command(*args, hooks_path=hooks_path),
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            env=git_env(),
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UsageError(
-            "git is not installed (or not on PATH); --git and --staged need it"
-        ) from None
+    proc = _run(cwd, args, stdin, hooks_path)
     if proc.returncode not in ok:
         raise AuditError(f"git {args[0]} failed: {git_message(proc.stderr)}")
     return proc
@@ -138,18 +156,7 @@ def require_repo(path: Path, *, work_tree: bool) -> Path:
     History scans also accept a bare repository (a mirror clone); staged scans need a work tree.
     """
     cwd = scan_dir(path)
-    try:
-        proc = subprocess.run(
-            git_command("rev-parse", "--is-bare-repository", "--is-inside-work-tree"),
-            cwd=cwd,
-            capture_output=True,
-            env=git_env(),
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UsageError(
-            "git is not installed (or not on PATH); --git and --staged need it"
-        ) from None
+    proc = _run(cwd, ("rev-parse", "--is-bare-repository", "--is-inside-work-tree"), None, False)
     if proc.returncode != 0:
         raise UsageError(
             f"{path} is not in a git repository ({git_message(proc.stderr)}); "
