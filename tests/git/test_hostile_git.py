@@ -13,6 +13,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import venv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from tests.git.cli import audit as cli_audit
 from tests.git.repo import GitRepo
 from tests.git.test_hostile_repos import MEASURED, Ran, audit
 from tests.helpers import TOKEN, TOKEN_EU
+from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.hooks import install_hook
 from zoho_v1_audit.models import sha256_hex
 from zoho_v1_audit.scan import gitrepo
 
@@ -63,6 +66,16 @@ def test_the_hook_runs_the_installed_tool_not_a_package_committed_to_the_reposit
     assert commit.returncode != 0, commit.stdout + commit.stderr
     assert "v1-authtoken" in commit.stdout + commit.stderr
     assert repo.git("log", "--format=%s") == "base\n"
+
+
+def test_install_hook_refuses_a_python_that_cannot_import_the_tool_isolated(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    venv.create(tmp_path / "venv", with_pip=False)  # a Python without zoho-v1-audit
+    python = str(tmp_path / "venv" / "bin" / "python")
+    with pytest.raises(UsageError, match="cannot import zoho_v1_audit"):
+        install_hook(repo.path, force=False, python=python)
+    assert not (repo.path / ".git" / "hooks" / "pre-commit").exists()
 
 
 def test_the_pre_commit_framework_entry_runs_python_isolated() -> None:
@@ -263,6 +276,29 @@ def test_a_replace_ref_cannot_hide_a_commit(repo: GitRepo) -> None:
     assert "old.env" not in repo.git("log", "-p")  # git itself is fooled
 
     assert found(audit("scan", str(repo.path), "--git", "-f", "json")) == {sha256_hex(TOKEN)}
+
+
+def test_a_lying_commit_graph_cannot_cut_history_off(repo: GitRepo) -> None:
+    repo.commit("leak", {"old.env": LEAK})
+    repo.commit("remove", remove=["old.env"])
+    repo.commit("more", {"app.py": "x = 2\n"})
+    repo.git("commit-graph", "write", "--reachable")
+    graph = repo.path / ".git" / "objects" / "info" / "commit-graph"
+    data = bytearray(graph.read_bytes())
+    # Chunk table after the 8-byte header: (id, offset) pairs; CDAT holds, per commit in OID
+    # order, the tree id (20 bytes) and the positions of its first two parents.
+    chunks = {bytes(data[8 + 12 * i : 12 + 12 * i]): 12 + 12 * i for i in range(data[6])}
+    cdat = int.from_bytes(data[chunks[b"CDAT"] : chunks[b"CDAT"] + 8], "big")
+    for i in range(3):
+        entry = cdat + i * 36 + 20
+        data[entry : entry + 4] = (0x70000000).to_bytes(4, "big")  # "no parent"
+    graph.chmod(0o644)
+    graph.write_bytes(bytes(data))
+    assert repo.git("rev-list", "--count", "HEAD") == "1\n"  # git itself is fooled
+
+    ran = audit("scan", str(repo.path), "--git", "-f", "json")
+    assert found(ran) == {sha256_hex(TOKEN)}
+    assert ran.doc["stats"]["commits_scanned"] == 3
 
 
 def test_a_graft_cannot_cut_history_off(repo: GitRepo) -> None:
