@@ -253,6 +253,22 @@ def test_attributes_cannot_hide_a_token(repo: GitRepo, attributes: str) -> None:
     assert history.doc["stats"]["files_skipped"] == {}
 
 
+def test_attributes_cannot_hide_what_a_merge_wrote(repo: GitRepo) -> None:
+    """A combined diff obeys `-diff` even with --text: the merge's own lines are found anyway."""
+    repo.commit("base", {".gitattributes": "* -diff\n", "f.txt": "a\nb\nc\n"})
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side", {"f.txt": "a\nB\nc\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main", {"f.txt": "a\nb\nC\n"})
+    subprocess.run(["git", "merge", "-q", "side"], cwd=repo.path, capture_output=True, check=False)
+    merge = repo.commit("merge", {"f.txt": "a\nB\nC\n" + LEAK})
+    assert "Binary files differ" in repo.git("show", "--cc", merge)  # git itself shows nothing
+
+    doc = audit("scan", str(repo.path), "--git", "-f", "json").doc
+    assert [(f["path"], f["line"], f["commit"]) for f in doc["findings"]] == [("f.txt", 4, merge)]
+    assert doc["stats"]["files_skipped"] == {}
+
+
 def test_attributes_in_the_git_directory_cannot_hide_a_token(repo: GitRepo) -> None:
     (repo.path / ".git" / "info").mkdir(exist_ok=True)
     (repo.path / ".git" / "info" / "attributes").write_text("* -diff\n")

@@ -11,7 +11,7 @@ import fcntl
 import io
 import subprocess
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -28,7 +28,7 @@ from zoho_v1_audit.scan.gitrepo import (
     run_git,
     shallow_boundary,
 )
-from zoho_v1_audit.scan.patches import LOG_FORMAT, parse_patches
+from zoho_v1_audit.scan.patches import LOG_FORMAT, BlobReader, parse_patches
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 
@@ -40,6 +40,7 @@ PATCH_OPTIONS = (
     "-U0",
     "-M",
     "--text",
+    "--full-index",
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -140,6 +141,27 @@ def _shallow_warning(cwd: Path, warnings: list[ScanWarning]) -> None:
         )
 
 
+def blob_reader(cwd: Path, max_size: int) -> BlobReader:
+    """Reads blobs from git's object store (no filter runs), refusing any over `max_size`."""
+
+    def read(oids: Sequence[bytes]) -> list[bytes] | None:
+        ids = b"".join(oid + b"\n" for oid in oids)
+        sizes = run_git(cwd, "cat-file", "--batch-check=%(objectsize)", stdin=ids).stdout.split()
+        if not all(size.isdigit() for size in sizes):  # "<oid> missing"
+            raise AuditError(f"git cat-file failed: cannot read {b' '.join(oids).decode()}")
+        if any(int(size) > max_size for size in sizes):
+            return None
+        out = run_git(cwd, "cat-file", "--batch", stdin=ids).stdout
+        blobs, pos = [], 0
+        for size in map(int, sizes):
+            start = out.index(b"\n", pos) + 1
+            blobs.append(out[start : start + size])
+            pos = start + size + 1
+        return blobs
+
+    return read
+
+
 def iter_history_blobs(
     repo: Path,
     *,
@@ -165,7 +187,9 @@ def iter_history_blobs(
         return
     _shallow_warning(cwd, warnings)
     chunks = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings, max_size=max_size)
-    yield from parse_patches(chunks, stats, max_size=max_size, deleted=deleted)
+    yield from parse_patches(
+        chunks, stats, max_size=max_size, deleted=deleted, read_blobs=blob_reader(cwd, max_size)
+    )
 
 
 def iter_staged_blobs(

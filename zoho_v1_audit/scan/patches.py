@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from zoho_v1_audit.models import Blob, Origin, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
@@ -78,6 +78,7 @@ class _File:
     """
 
     __slots__ = (
+        "index",
         "max_size",
         "numbers",
         "path",
@@ -96,6 +97,7 @@ class _File:
         self.prefix = b"+"
         self.run_start = 0
         self.pending = 0  # lines of the open two-way run, not numbered yet
+        self.index = b""  # a combined diff's `index P1,P2..R` line
         self.max_size = max_size
         self.size = 0  # bytes of added content (prefixes not counted, newlines counted)
         self.too_large = False
@@ -163,6 +165,30 @@ class _File:
         return Blob(self.path, data, origin, tuple(self.numbers))
 
 
+BlobReader = Callable[[Sequence[bytes]], list[bytes] | None]
+"""The content of each blob (by full object id), or None when one is over the size limit."""
+
+
+def _merge_blob(file: _File, read: BlobReader, origin: Origin, stats: Stats) -> Blob | None:
+    """What a merge wrote in a file its combined diff calls binary: the result's lines found in
+    no parent. (A combined diff takes the `diff` attribute over --text, so a repository could
+    hide a merge's lines with `-diff`.)"""
+    parents, _, result = file.index.split()[1].partition(b"..")
+    if not result.strip(b"0"):  # the merge deleted the file
+        return None
+    blobs = read([result, *(oid for oid in parents.split(b",") if oid.strip(b"0"))])
+    if blobs is None:
+        stats.skip("too-large")
+        return None
+    content, *olds = (b.replace(b"\r\n", b"\n") for b in blobs)
+    seen = {line for old in olds for line in old.split(b"\n")}
+    lines = content.removesuffix(b"\n").split(b"\n")
+    for number, line in enumerate(lines, 1):
+        if line not in seen:
+            file.add_line(b"+" + line + b"\n", number)
+    return file.blob(origin, stats)
+
+
 _ADDED_RUN = re.compile(rb"(?:\+[^\n]*\n)+")
 _OTHER_RUN = re.compile(rb"(?:[-\\][^\n]*\n)+")  # deleted lines, "\ No newline at end of file"
 
@@ -174,6 +200,7 @@ def parse_patches(
     max_size: int,
     origin: Origin = Origin(),
     deleted: DeletedLines | None = None,
+    read_blobs: BlobReader | None = None,
 ) -> Iterator[Blob]:
     """Blobs of added lines, one per file and commit, in stream order.
 
@@ -238,13 +265,23 @@ def parse_patches(
                 if file is not None and (blob := file.blob(origin, stats)) is not None:
                     yield blob
                 file = _File(max_size)
+                if line.startswith(b"diff --cc "):  # `+++ ` follows unless git calls it binary
+                    file.path = display_path(os.fsdecode(unquote_path(line[10:].rstrip(b"\n"))))
             elif line.startswith((b"new file mode 160000", b"new mode 160000")) or (
                 line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
             ):
                 file = None  # a gitlink: the commit a submodule is at, not file content
+            elif line.startswith(b"index ") and b"," in line and file is not None:
+                file.index = line
             elif line.startswith(b"+++ "):
                 if file is not None:
                     file.path = _new_path(line)
+            elif line.startswith(b"Binary files ") and file is not None and file.index:
+                if read_blobs is None:
+                    stats.skip("binary")
+                elif (blob := _merge_blob(file, read_blobs, origin, stats)) is not None:
+                    yield blob
+                file = None
             elif line.startswith(COMMIT_MARK):
                 if file is not None and (blob := file.blob(origin, stats)) is not None:
                     yield blob
