@@ -43,15 +43,24 @@ def hook_repository(path: Path) -> tuple[Path, str]:
 def test_pre_commit_framework_blocks_v1_and_passes_clean_commits(tmp_path: Path) -> None:
     hooks, rev = hook_repository(tmp_path / "zoho-v1-audit")
     app = GitRepo.init(tmp_path / "app")
+    marker = tmp_path / "PWNED"
     app.write(
         {
             ".pre-commit-config.yaml": (
                 f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: zoho-v1-audit\n"
             ),
             "main.py": "print('hello')\n",
+            # The repository's own package of the same name, on a PYTHONPATH holding ".":
+            # the hook must import the tool from its own environment, never this one.
+            "zoho_v1_audit/__init__.py": f"open({str(marker)!r}, 'w')\n",
+            "zoho_v1_audit/__main__.py": "raise SystemExit(0)\n",
         }
     )
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PYTHONPATH": ".",
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -86,3 +95,4 @@ def test_pre_commit_framework_blocks_v1_and_passes_clean_commits(tmp_path: Path)
     assert "Failed" in output and "v1-authtoken-assignment" in output
     assert TOKEN not in output
     assert app.git("log", "--format=%s") == "clean\n"
+    assert not marker.exists()

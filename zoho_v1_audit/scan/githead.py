@@ -15,7 +15,7 @@ import os
 import stat
 import subprocess
 import tempfile
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, cast
 
@@ -24,7 +24,13 @@ import ahocorasick_rs
 from zoho_v1_audit.errors import AuditError
 from zoho_v1_audit.models import Finding, Origin, ScanWarning, Secret, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
-from zoho_v1_audit.scan.gitrepo import git_command, git_env, git_message, has_head, run_git
+from zoho_v1_audit.scan.gitrepo import (
+    git_command,
+    git_env,
+    has_head,
+    missing_objects_message,
+    run_git,
+)
 from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, stream_git
 from zoho_v1_audit.scan.patches import COMMIT_MARK, parse_origin, parse_patches
 
@@ -64,8 +70,29 @@ def _head_entries(cwd: Path) -> list[tuple[bytes, bytes, bytes]]:
     return entries
 
 
-def _work_tree_copy(cwd: Path, path: bytes, oid: bytes) -> bytes | None:
-    """The file at `path` under `cwd` when it is a regular file holding exactly blob `oid`.
+_READ = 1 << 20  # HEAD's files are searched in pieces of this size: a huge file costs no memory
+
+Search = Callable[[Iterable[bytes]], set[int]]
+
+
+def _searcher(automaton: ahocorasick_rs.BytesAhoCorasick, longest: int) -> Search:
+    """The needles found in a file read in pieces, a needle spanning two pieces included."""
+
+    def search(pieces: Iterable[bytes]) -> set[int]:
+        found: set[int] = set()
+        tail = b""
+        for piece in pieces:
+            data = tail + piece if tail else piece
+            found.update(i for i, _, _ in automaton.find_matches_as_indexes(data, overlapping=True))
+            tail = data[max(0, len(data) - longest + 1) :]
+        return found
+
+    return search
+
+
+def _work_tree_matches(cwd: Path, path: bytes, oid: bytes, search: Search) -> set[int] | None:
+    """The needles in the file at `path` under `cwd`, when it is a regular file holding exactly
+    blob `oid` (else None).
 
     Hashing the file as git would is far cheaper than inflating the object, and it needs no
     index: in a fresh clone the index cannot vouch for files written in its own second.
@@ -75,17 +102,23 @@ def _work_tree_copy(cwd: Path, path: bytes, oid: bytes) -> bytes | None:
     except OSError:
         return None
     with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None
-        data = file.read()
-    algorithm = hashlib.sha1 if len(oid) == 40 else hashlib.sha256
-    digest = algorithm(b"blob %d\0" % len(data), usedforsecurity=False)
-    digest.update(data)
-    return data if digest.hexdigest().encode("ascii") == oid else None
+        algorithm = hashlib.sha1 if len(oid) == 40 else hashlib.sha256
+        digest = algorithm(b"blob %d\0" % info.st_size, usedforsecurity=False)
+
+        def pieces() -> Iterator[bytes]:
+            while piece := file.read(_READ):
+                digest.update(piece)
+                yield piece
+
+        found = search(pieces())
+    return found if digest.hexdigest().encode("ascii") == oid else None
 
 
-def head_files(cwd: Path) -> Generator[bytes, None, None]:
-    """The content of every distinct file in HEAD's tree under `cwd`, each blob once.
+def head_matches(cwd: Path, search: Search) -> Generator[set[int], None, None]:
+    """`search` run over every distinct file in HEAD's tree under `cwd`, each blob once.
 
     Files the work tree holds as HEAD has them are read from disk; the others (and all of a
     bare repository's) come from git's object store.
@@ -95,18 +128,20 @@ def head_files(cwd: Path) -> Generator[bytes, None, None]:
     for mode, oid, path in _head_entries(cwd):
         if oid in read:
             continue
-        data = _work_tree_copy(cwd, path, oid) if mode != b"120000" else None
-        if data is None:
+        found = _work_tree_matches(cwd, path, oid, search) if mode != b"120000" else None
+        if found is None:
             from_git.add(oid)
         else:
             read.add(oid)
-            yield data
+            yield found
     if from_git - read:
-        yield from _git_blobs(cwd, sorted(from_git - read))
+        yield from _git_blob_matches(cwd, sorted(from_git - read), search)
 
 
-def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
-    """The content of each blob, from one `git cat-file --batch`.
+def _git_blob_matches(
+    cwd: Path, oids: list[bytes], search: Search
+) -> Generator[set[int], None, None]:
+    """`search` run over each blob, read in pieces from one `git cat-file --batch`.
 
     AuditError when git cannot read one (a corrupt or missing object): a file left unread
     would make what it holds, and what the files after it hold, look removed from HEAD.
@@ -125,14 +160,29 @@ def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
         )
         out = cast(IO[bytes], proc.stdout)  # stdout=PIPE
         unread: bytes | None = None
+        short = False
+
+        def pieces(size: int) -> Iterator[bytes]:
+            nonlocal short
+            while size > 0:
+                piece = out.read(min(size, _READ))
+                if not piece:  # git died part-way
+                    short = True
+                    return
+                size -= len(piece)
+                yield piece
+
         try:
             for oid in oids:  # one answer per id, in order
-                fields = out.readline().split()
-                data = out.read(int(fields[2])) if len(fields) == 3 else b""
-                if len(fields) != 3 or len(data) != int(fields[2]):  # "<oid> missing", git died
+                fields = out.readline(200).split()
+                if len(fields) != 3 or not fields[2].isdigit():  # "<oid> missing", git died
                     unread = oid
                     break
-                yield data
+                found = search(pieces(int(fields[2])))
+                if short:
+                    unread = oid
+                    break
+                yield found
                 out.read(1)  # the newline after the content
         finally:
             proc.kill()
@@ -142,7 +192,8 @@ def _git_blobs(cwd: Path, oids: list[bytes]) -> Generator[bytes, None, None]:
             err.seek(0)
             raise AuditError(
                 f"git cat-file failed: cannot read {unread.decode()} of HEAD "
-                f"({git_message(err.read())}); `git fsck` tells what else is damaged"
+                f"({missing_objects_message(cwd, err.read())}); `git fsck` tells what else is "
+                "damaged"
             )
 
 
@@ -154,12 +205,13 @@ def present_in_head(cwd: Path, needles: Collection[str]) -> set[str]:
     values = sorted({n for n in needles if n})
     if not values or not has_head(cwd):
         return set()
-    automaton = _automaton([v.encode("utf-8") for v in values])
+    encoded = [v.encode("utf-8") for v in values]
+    search = _searcher(_automaton(encoded), max(map(len, encoded)))
     found: set[int] = set()
-    files = head_files(cwd)
+    files = head_matches(cwd, search)
     with contextlib.closing(files):
-        for data in files:
-            found.update(i for i, _, _ in automaton.find_matches_as_indexes(data, overlapping=True))
+        for matches in files:
+            found |= matches
             if len(found) == len(values):
                 break
     return {values[i] for i in found}

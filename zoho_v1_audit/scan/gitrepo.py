@@ -9,50 +9,109 @@ from pathlib import Path
 from zoho_v1_audit.errors import AuditError, UsageError
 
 # Settings that would change the bytes of `git log -p` / `git diff` output from under the parser.
-_STABLE = (
-    "-c",
-    "core.quotePath=false",
-    "-c",
-    "color.ui=never",
-    "-c",
-    "diff.noprefix=false",
-    "-c",
-    "diff.mnemonicPrefix=false",
-    "-c",
-    "diff.suppressBlankEmpty=false",
-    "-c",
-    "log.showSignature=false",
-)
+_STABLE = {
+    "core.quotePath": "false",
+    "color.ui": "never",
+    "diff.noprefix": "false",
+    "diff.mnemonicPrefix": "false",
+    "diff.suppressBlankEmpty": "false",
+    "diff.submodule": "short",
+    "log.showSignature": "false",
+    "log.mailmap": "false",
+}
+
+# The scanned repository is untrusted, `.git/` included: its configuration must not run a
+# command, read a file of its choosing or reach the network. Command-line settings win over the
+# repository's own (and its includes'); the user's global and system settings stay as they are.
+# Settings named after a driver (`diff.<driver>.*`, `filter.<driver>.*`) cannot all be listed:
+# the commands the scan runs never use them (blobs are read as stored; patches are made with
+# --no-ext-diff, --no-textconv and --text).
+_NEUTRAL = {
+    "core.fsmonitor": "false",
+    "core.hooksPath": "/dev/null",
+    "core.sshCommand": "false",
+    "core.askPass": "",
+    "credential.helper": "",
+    "core.attributesFile": "/dev/null",
+    "core.commitGraph": "false",  # a crafted commit-graph file could lie about parents
+    "diff.orderFile": "/dev/null",
+    "gc.auto": "0",
+    "maintenance.auto": "false",
+    "advice.graftFileDeprecated": "false",
+}
+
+_ENV = {
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",  # git's warnings are recognised by their English prefix
+    "GIT_NO_REPLACE_OBJECTS": "1",  # refs/replace/* cannot swap a commit for a clean one
+    "GIT_GRAFT_FILE": "/dev/null",  # nor can info/grafts cut history off
+    "GIT_ALLOW_PROTOCOL": "",  # no transport at all: no fetch, no ssh, no helper
+    "GIT_NO_LAZY_FETCH": "1",  # a partial clone does not fetch what it lacks (git >= 2.44)
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
+    "GIT_PAGER": "cat",
+}
+_ENV_DROPPED = ("GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_PROXY_COMMAND")
 
 
 def git_env() -> dict[str, str]:
-    """The caller's environment (a hook's GIT_INDEX_FILE must reach git), without optional
-    locks, with git's messages in English (its warnings are recognised by their prefix)."""
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    """The caller's environment (a hook's GIT_INDEX_FILE must reach git) with the safety policy."""
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROPPED}
+    return {**env, **_ENV}
 
 
-def git_command(*args: str) -> list[str]:
-    """A git command line with output-stabilising settings."""
-    return ["git", *_STABLE, *args]
+def git_command(*args: str, hooks_path: bool = False) -> list[str]:
+    """A git command line with output-stabilising settings and the repository's commands off.
+
+    `hooks_path` keeps the repository's core.hooksPath, to find where its hooks live.
+    """
+    settings = {**_STABLE, **_NEUTRAL}
+    if hooks_path:
+        del settings["core.hooksPath"]
+    options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
+    return ["git", "--no-pager", "--no-replace-objects", *options, *args]
 
 
-def run_git(
-    cwd: Path, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)
+# A short command (rev-parse, ls-tree, config) that takes longer is waiting for something, e.g.
+# a configuration include naming a FIFO: every git command reads the repository's config first.
+SHORT_TIMEOUT = 60.0
+
+
+def _run(
+    cwd: Path, args: tuple[str, ...], stdin: bytes | None, hooks_path: bool
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a short git command; AuditError with git's own message when it fails."""
+    """Run a short git command to its end, at most SHORT_TIMEOUT seconds."""
     try:
-        proc = subprocess.run(
-            git_command(*args),
+        return subprocess.run(
+            git_command(*args, hooks_path=hooks_path),
             cwd=cwd,
             input=stdin,
             capture_output=True,
             env=git_env(),
+            timeout=SHORT_TIMEOUT,
             check=False,
         )
     except FileNotFoundError:
         raise UsageError(
             "git is not installed (or not on PATH); --git and --staged need it"
         ) from None
+    except subprocess.TimeoutExpired:
+        raise AuditError(
+            f"git {args[0]} did not finish in {SHORT_TIMEOUT:g} s: is the repository's "
+            "configuration including a FIFO or a file on a stalled file system (include.path)?"
+        ) from None
+
+
+def run_git(
+    cwd: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    ok: tuple[int, ...] = (0,),
+    hooks_path: bool = False,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a short git command; AuditError with git's own message when it fails."""
+    proc = _run(cwd, args, stdin, hooks_path)
     if proc.returncode not in ok:
         raise AuditError(f"git {args[0]} failed: {git_message(proc.stderr)}")
     return proc
@@ -62,6 +121,24 @@ def git_message(stderr: bytes) -> str:
     """The last meaningful line git wrote to stderr."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[-1].removeprefix("fatal: ") if lines else "no message"
+
+
+def missing_objects_message(cwd: Path, stderr: bytes) -> str:
+    """git's message, and in a partial clone why objects are missing: the scan never fetches."""
+    message = git_message(stderr)
+    promisors = run_git(
+        cwd,
+        "config",
+        "--get-regexp",
+        r"^(extensions\.partialclone|remote\..*\.promisor)$",
+        ok=(0, 1),
+    )
+    if not promisors.stdout.strip():
+        return message
+    return (
+        f"{message}; this is a partial clone and the scan never fetches what it lacks: "
+        "scan a full clone (git clone without --filter)"
+    )
 
 
 def scan_dir(path: Path) -> Path:
@@ -79,18 +156,7 @@ def require_repo(path: Path, *, work_tree: bool) -> Path:
     History scans also accept a bare repository (a mirror clone); staged scans need a work tree.
     """
     cwd = scan_dir(path)
-    try:
-        proc = subprocess.run(
-            git_command("rev-parse", "--is-bare-repository", "--is-inside-work-tree"),
-            cwd=cwd,
-            capture_output=True,
-            env=git_env(),
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UsageError(
-            "git is not installed (or not on PATH); --git and --staged need it"
-        ) from None
+    proc = _run(cwd, ("rev-parse", "--is-bare-repository", "--is-inside-work-tree"), None, False)
     if proc.returncode != 0:
         raise UsageError(
             f"{path} is not in a git repository ({git_message(proc.stderr)}); "

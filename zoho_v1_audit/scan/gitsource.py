@@ -11,7 +11,7 @@ import fcntl
 import io
 import subprocess
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -21,22 +21,26 @@ from zoho_v1_audit.scan.deleted import DeletedLines
 from zoho_v1_audit.scan.gitrepo import (
     git_command,
     git_env,
-    git_message,
     has_head,
+    missing_objects_message,
     require_repo,
     revision_args,
     run_git,
     shallow_boundary,
 )
-from zoho_v1_audit.scan.patches import LOG_FORMAT, parse_patches
+from zoho_v1_audit.scan.patches import LOG_FORMAT, BlobReader, parse_patches
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 
 # Options shared by every patch git writes for us: added lines only, real bytes, fixed prefixes.
+# --text: every file is shown as it is stored, whatever the repository's attributes say (`-diff`,
+# `binary`, a diff driver); the parser tells binary content itself.
 PATCH_OPTIONS = (
     "-p",
     "-U0",
     "-M",
+    "--text",
+    "--full-index",
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -49,6 +53,7 @@ HISTORY_OPTIONS = ("log", *PATCH_OPTIONS, "--cc", "--root", LOG_FORMAT)
 
 _CHUNK = 1 << 16
 _PIPE_SIZE = 1 << 20  # Linux's default ceiling for an unprivileged process
+_LINE_MARGIN = 1 << 20  # a line this much longer than the file size limit is cut short
 
 
 def _widen_pipe(fd: int) -> None:
@@ -58,14 +63,16 @@ def _widen_pipe(fd: int) -> None:
 
 
 def stream_git(
-    cwd: Path, args: list[str], warnings: list[ScanWarning]
+    cwd: Path, args: list[str], warnings: list[ScanWarning], *, max_size: int = 0
 ) -> Generator[bytes, None, None]:
     """A git command's output as it comes, in chunks that end at line ends; AuditError if git
     fails.
 
-    Stops git when the consumer stops early. git's warnings (e.g. rename detection skipped)
-    become scan warnings.
+    A line longer than `max_size` + 1 MiB is cut to about that length (its file is too large to
+    scan anyway), so one huge line never sits whole in memory. Stops git when the consumer stops
+    early. git's warnings (e.g. rename detection skipped) become scan warnings.
     """
+    max_line = max_size + _LINE_MARGIN
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             git_command(*args), cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=git_env()
@@ -75,13 +82,20 @@ def stream_git(
         finished = False
         try:
             pending: list[bytes] = []  # a line longer than a chunk, in pieces (joined once)
+            held = 0
             while chunk := stdout.read1(_CHUNK):
                 cut = chunk.rfind(b"\n") + 1
-                if cut:
-                    yield b"".join([*pending, chunk[:cut]])
-                    pending = [chunk[cut:]]
+                if not cut:
+                    if held <= max_line:
+                        pending.append(chunk)
+                        held += len(chunk)
+                    continue
+                if held > max_line:  # the rest of a line cut short is dropped
+                    yield b"".join([*pending, b"\n", chunk[chunk.find(b"\n") + 1 : cut]])
                 else:
-                    pending.append(chunk)
+                    yield b"".join([*pending, chunk[:cut]])
+                pending = [chunk[cut:]]
+                held = len(pending[0])
             if any(pending):
                 yield b"".join(pending)
             finished = True
@@ -93,7 +107,7 @@ def stream_git(
         err.seek(0)
         stderr = err.read()
     if code != 0:
-        raise AuditError(f"git {args[0]} failed: {git_message(stderr)}")
+        raise AuditError(f"git {args[0]} failed: {missing_objects_message(cwd, stderr)}")
     warnings.extend(
         ScanWarning(".", f"git: {line.removeprefix('warning: ')}")
         for line in stderr.decode("utf-8", "replace").splitlines()
@@ -127,6 +141,27 @@ def _shallow_warning(cwd: Path, warnings: list[ScanWarning]) -> None:
         )
 
 
+def blob_reader(cwd: Path, max_size: int) -> BlobReader:
+    """Reads blobs from git's object store (no filter runs), refusing any over `max_size`."""
+
+    def read(oids: Sequence[bytes]) -> list[bytes] | None:
+        ids = b"".join(oid + b"\n" for oid in oids)
+        sizes = run_git(cwd, "cat-file", "--batch-check=%(objectsize)", stdin=ids).stdout.split()
+        if not all(size.isdigit() for size in sizes):  # "<oid> missing"
+            raise AuditError(f"git cat-file failed: cannot read {b' '.join(oids).decode()}")
+        if any(int(size) > max_size for size in sizes):
+            return None
+        out = run_git(cwd, "cat-file", "--batch", stdin=ids).stdout
+        blobs, pos = [], 0
+        for size in map(int, sizes):
+            start = out.index(b"\n", pos) + 1
+            blobs.append(out[start : start + size])
+            pos = start + size + 1
+        return blobs
+
+    return read
+
+
 def iter_history_blobs(
     repo: Path,
     *,
@@ -151,8 +186,10 @@ def iter_history_blobs(
         warnings.append(ScanWarning(".", _no_head_message(cwd)))
         return
     _shallow_warning(cwd, warnings)
-    chunks = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings)
-    yield from parse_patches(chunks, stats, max_size=max_size, deleted=deleted)
+    chunks = stream_git(cwd, [*HISTORY_OPTIONS, *revs], warnings, max_size=max_size)
+    yield from parse_patches(
+        chunks, stats, max_size=max_size, deleted=deleted, read_blobs=blob_reader(cwd, max_size)
+    )
 
 
 def iter_staged_blobs(
@@ -164,5 +201,5 @@ def iter_staged_blobs(
     `commit PATHS`); it is passed through, so this is exactly what is about to be committed.
     """
     cwd = require_repo(repo, work_tree=True)
-    chunks = stream_git(cwd, ["diff", "--cached", *PATCH_OPTIONS], warnings)
+    chunks = stream_git(cwd, ["diff", "--cached", *PATCH_OPTIONS], warnings, max_size=max_size)
     yield from parse_patches(chunks, stats, max_size=max_size)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from zoho_v1_audit.models import Blob, Origin, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
 from zoho_v1_audit.scan.sources import display_path
-from zoho_v1_audit.scan.text import decode
+from zoho_v1_audit.scan.text import SNIFF, decode
 
-COMMIT_MARK = b"\x00"  # `--format=%x00%H%x00%aN <%aE>%x00%aI`: no diff line starts with NUL
-LOG_FORMAT = "--format=%x00%H%x00%aN <%aE>%x00%aI"
+COMMIT_MARK = b"\x00"  # `--format=%x00%H%x00%aI%x00%an <%ae>`: no diff line starts with NUL
+# The author as the commit records it (%aN would read the repository's .mailmap), last: a line
+# cut short by the stream's limit loses only the end of the author.
+LOG_FORMAT = "--format=%x00%H%x00%aI%x00%an <%ae>"
 
 _HUNK = re.compile(rb"(@@+) (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))?")
 _ESCAPE = re.compile(rb"\\([0-7]{3}|.)", re.DOTALL)
@@ -63,7 +65,7 @@ def _new_path(line: bytes) -> str | None:
 
 def parse_origin(line: bytes) -> Origin:
     """The origin of a commit line written with LOG_FORMAT."""
-    commit, author, date = line[1:].rstrip(b"\n").split(b"\x00")
+    commit, date, author = line[1:].rstrip(b"\n").split(b"\x00", 2)
     return Origin(commit=commit.decode("ascii"), author=decode(author), date=date.decode("ascii"))
 
 
@@ -71,23 +73,57 @@ class _File:
     """Added lines of one file in one commit, kept as raw diff lines until the file ends.
 
     Two-way hunks add one contiguous run of lines, numbered when the run closes; combined
-    (merge) hunks interleave lines from the parents, so each added line gets its number.
+    (merge) hunks interleave lines from the parents, so each added line gets its number. Once
+    the added lines pass `max_size` they are dropped, so a huge file costs no memory.
     """
 
-    __slots__ = ("numbers", "path", "pending", "prefix", "raw", "run_start")
+    __slots__ = (
+        "index",
+        "max_size",
+        "numbers",
+        "path",
+        "pending",
+        "prefix",
+        "raw",
+        "run_start",
+        "size",
+        "too_large",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_size: int) -> None:
         self.path: str | None = None
         self.raw: list[bytes] = []
         self.numbers: list[int] = []
         self.prefix = b"+"
         self.run_start = 0
         self.pending = 0  # lines of the open two-way run, not numbered yet
+        self.index = b""  # a combined diff's `index P1,P2..R` line
+        self.max_size = max_size
+        self.size = 0  # bytes of added content (prefixes not counted, newlines counted)
+        self.too_large = False
+
+    def _keep(self, raw: bytes, lines: int) -> bool:
+        """Count `lines` added lines as git wrote them; False once the file is too large."""
+        if not self.too_large:
+            self.size += len(raw) - lines * len(self.prefix)
+            if self.size - 1 > self.max_size:  # the last newline is not content
+                self.too_large = True
+                self.raw, self.numbers, self.pending = [], [], 0
+        return not self.too_large
 
     def add_run(self, run: bytes) -> None:
         """Added lines of a two-way hunk, as git wrote them (prefix and newline included)."""
-        self.raw.append(run)
-        self.pending += run.count(b"\n") or 1
+        lines = run.count(b"\n") or 1
+        if self._keep(run, lines):
+            self.raw.append(run)
+            self.pending += lines
+
+    def add_line(self, line: bytes, number: int) -> None:
+        """One added line of a combined (merge) hunk, at line `number`."""
+        self.gap(number)
+        if self._keep(line, 1):
+            self.raw.append(line)
+            self.numbers.append(number)
 
     def gap(self, number: int) -> None:
         """Before line `number`: when the previous added line is not right above it, an empty
@@ -110,18 +146,47 @@ class _File:
             self.numbers.extend(range(self.run_start, self.run_start + self.pending))
             self.pending = 0
 
-    def blob(self, origin: Origin, stats: Stats, max_size: int) -> Blob | None:
+    def blob(self, origin: Origin, stats: Stats) -> Blob | None:
         self.close_run()
-        if self.path is None or not self.raw:
+        if self.path is None:
+            return None
+        if self.too_large:
+            stats.skip("too-large")
+            return None
+        if not self.raw:
             return None
         data = b"".join(self.raw)
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
         data = data[len(self.prefix) : -1].replace(b"\n" + self.prefix, b"\n")
-        if len(data) > max_size:
-            stats.skip("too-large")
+        if 0 in data[:SNIFF]:  # git was told --text: what is binary is decided here, as for files
+            stats.skip("binary")
             return None
         return Blob(self.path, data, origin, tuple(self.numbers))
+
+
+BlobReader = Callable[[Sequence[bytes]], list[bytes] | None]
+"""The content of each blob (by full object id), or None when one is over the size limit."""
+
+
+def _merge_blob(file: _File, read: BlobReader, origin: Origin, stats: Stats) -> Blob | None:
+    """What a merge wrote in a file its combined diff calls binary: the result's lines found in
+    no parent. (A combined diff takes the `diff` attribute over --text, so a repository could
+    hide a merge's lines with `-diff`.)"""
+    parents, _, result = file.index.split()[1].partition(b"..")
+    if not result.strip(b"0"):  # the merge deleted the file
+        return None
+    blobs = read([result, *(oid for oid in parents.split(b",") if oid.strip(b"0"))])
+    if blobs is None:
+        stats.skip("too-large")
+        return None
+    content, *olds = (b.replace(b"\r\n", b"\n") for b in blobs)
+    seen = {line for old in olds for line in old.split(b"\n")}
+    lines = content.removesuffix(b"\n").split(b"\n")
+    for number, line in enumerate(lines, 1):
+        if line not in seen:
+            file.add_line(b"+" + line + b"\n", number)
+    return file.blob(origin, stats)
 
 
 _ADDED_RUN = re.compile(rb"(?:\+[^\n]*\n)+")
@@ -135,13 +200,15 @@ def parse_patches(
     max_size: int,
     origin: Origin = Origin(),
     deleted: DeletedLines | None = None,
+    read_blobs: BlobReader | None = None,
 ) -> Iterator[Blob]:
     """Blobs of added lines, one per file and commit, in stream order.
 
     `chunks` are pieces of the stream that end at line ends. Runs of added or deleted lines in
     two-way hunks (nearly all of a history) are taken whole; structure is read line by line.
-    Counts commits (lines starting with NUL) in `stats.commits_scanned` and binary files in
-    `stats.files_skipped["binary"]`. With `deleted`, keeps the commit lines and the deleted
+    Counts commits (lines starting with NUL) in `stats.commits_scanned`, and files whose added
+    lines hold a NUL byte near their start (binary, as for files, whatever the repository's
+    attributes say) or pass `max_size` in `stats.files_skipped`. With `deleted`, keeps the commit lines and the deleted
     lines there (a merge's as `-` and the content).
     """
     file: _File | None = None
@@ -179,9 +246,7 @@ def parse_patches(
                             deleted.add(b"-" + line[width:])
                         continue
                     if prefix == plus and file is not None:
-                        file.gap(number)
-                        file.raw.append(line)
-                        file.numbers.append(number)
+                        file.add_line(line, number)
                     number += 1
                     continue
                 elif head == 92:
@@ -197,27 +262,33 @@ def parse_patches(
                     if file is not None:
                         file.start_hunk(number, plus, adds=m.group(3) != b"0")
             elif line.startswith(b"diff "):
-                if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+                if file is not None and (blob := file.blob(origin, stats)) is not None:
                     yield blob
-                file = _File()
+                file = _File(max_size)
+                if line.startswith(b"diff --cc "):  # `+++ ` follows unless git calls it binary
+                    file.path = display_path(os.fsdecode(unquote_path(line[10:].rstrip(b"\n"))))
             elif line.startswith((b"new file mode 160000", b"new mode 160000")) or (
                 line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
             ):
                 file = None  # a gitlink: the commit a submodule is at, not file content
+            elif line.startswith(b"index ") and b"," in line and file is not None:
+                file.index = line
             elif line.startswith(b"+++ "):
                 if file is not None:
                     file.path = _new_path(line)
-            elif line.startswith(b"Binary files ") and not line.rstrip().endswith(
-                b"/dev/null differ"
-            ):
-                stats.skip("binary")
+            elif line.startswith(b"Binary files ") and file is not None and file.index:
+                if read_blobs is None:
+                    stats.skip("binary")
+                elif (blob := _merge_blob(file, read_blobs, origin, stats)) is not None:
+                    yield blob
+                file = None
             elif line.startswith(COMMIT_MARK):
-                if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+                if file is not None and (blob := file.blob(origin, stats)) is not None:
                     yield blob
                 file = None
                 origin = parse_origin(line)
                 stats.commits_scanned += 1
                 if deleted is not None:
                     deleted.add(line)
-    if file is not None and (blob := file.blob(origin, stats, max_size)) is not None:
+    if file is not None and (blob := file.blob(origin, stats)) is not None:
         yield blob

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-_SNIFF = 8192
+SNIFF = 8192  # bytes searched for a NUL to tell binary data
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -33,8 +33,8 @@ def scannable(data: bytes) -> bytes | None:
         data = data.decode("utf-16", errors="replace").encode("utf-8")
     elif data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    elif 0 in data[:_SNIFF]:
-        encoding = _utf16_without_bom(data[:_SNIFF])
+    elif 0 in data[:SNIFF]:
+        encoding = _utf16_without_bom(data[:SNIFF])
         if encoding is None:
             return None
         data = data.decode(encoding, errors="replace").encode("utf-8")
