@@ -42,7 +42,9 @@ app.add_typer(baseline_app, name="baseline")
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    typer.echo(f"zoho-v1-audit: error: {message}", err=True)
+    from zoho_v1_audit.redact import display
+
+    typer.echo(f"zoho-v1-audit: error: {display(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -484,8 +486,10 @@ def rules_list(
     """Show every rule: id, category, severity and title."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.redact import display
 
     with _errors():
         ruleset = use_cases.load_ruleset(tuple(rules or ()))
@@ -493,7 +497,7 @@ def rules_list(
     for name in ("id", "category", "severity", "title"):
         table.add_column(name, overflow="fold")
     for rule in ruleset.rules:
-        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title)
+        table.add_row(rule.id, rule.category.value, rule.severity.value, Text(display(rule.title)))
     Console(width=160).print(table)
 
 
@@ -505,13 +509,16 @@ def rules_test(
 ) -> None:
     """Run every rule's own examples; exit 1 when one does not behave as declared."""
     from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.redact import display
     from zoho_v1_audit.ruleset import builtin_rules_dir, load_rules
 
     def show(failure: use_cases.ExampleFailure) -> None:
         want = "should match" if failure.expected_match else "should not match"
         typer.echo(
-            f"FAIL {failure.rule.id} ({failure.rule.source}): {want}: {failure.example!r} "
-            f"-> reported {failure.got or 'nothing'}",
+            display(
+                f"FAIL {failure.rule.id} ({failure.rule.source}): {want}: {failure.example!r} "
+                f"-> reported {failure.got or 'nothing'}"
+            ),
             err=True,
         )
 
