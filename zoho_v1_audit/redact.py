@@ -29,8 +29,11 @@ _BASE64 = re.compile(rb"(?<![0-9A-Za-z+/])[0-9A-Za-z+/]{40,4096}={0,2}")
 _BOUND_VALUE = re.compile(
     rb"(?P<key>(?i:password|passwd|passphrase|pwd|secret))[0-9A-Za-z_.-]{0,40}(?:\\?['\"])?\s{0,10}"
     rb"(?:=>|[:=,(])\s{0,10}"
-    rb"(?:\\?\"(?P<dq>[^\"\n]{1,256})\"|\\?'(?P<sq>[^'\n]{1,256})'|(?P<bare>[^\s'\"&;,)\]}>]{1,256}))"
+    rb"(?:\\?\"(?P<dq>[^\"\n]{1,256}?)\\?\"|\\?'(?P<sq>[^'\n]{1,256}?)\\?'"
+    rb"|(?P<bare>[^\s'\"&;,)\]}>]{1,256}))"
 )
+_MASK = "…".encode()
+_PREVIEWED = re.compile(rb"[0-9A-Za-z+/=._-]{4,9}" + _MASK + rb"[0-9A-Za-z+/=._-]{4}")
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 _FREE_TEXT = frozenset({"snippet", "message", "reason"})
 
@@ -63,6 +66,8 @@ def token_spans(data: bytes, start: int = 0, end: int | None = None) -> list[Spa
     for m in _BOUND_VALUE.finditer(text):
         group = next(g for g in ("dq", "sq", "bare") if m.group(g) is not None)
         shows = m.group("key").lower() == b"secret"
+        if m.group(group) == _MASK or (shows and _PREVIEWED.fullmatch(m.group(group))):
+            continue  # masked already
         spans.append((m.start(group) + start, m.end(group) + start, shows))
     return merge_spans(spans)
 
