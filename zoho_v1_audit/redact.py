@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -25,7 +26,7 @@ _SHAPES = re.compile(
     rb"|(?<![0-9A-Za-z])(?=[A-Za-z]*[0-9])[0-9A-Za-z]{32,}"  # alphanumeric tokens with a digit
     rb"|[0-9A-Fa-f]{32,}"  # hex of either case: authtokens, client secrets, keys
 )
-_BASE64 = re.compile(rb"(?<![0-9A-Za-z+/])[0-9A-Za-z+/]{40,4096}={0,2}")
+_BASE64 = re.compile(rb"(?<![0-9A-Za-z+/])(?=[A-Za-z+/]*[0-9])[0-9A-Za-z+/]{40,4096}={0,2}")
 _BOUND_VALUE = re.compile(
     rb"(?P<key>(?i:password|passwd|passphrase|pwd|secret))[0-9A-Za-z_.-]{0,40}(?:\\?['\"])?\s{0,10}"
     rb"(?:=>|[:=,(])\s{0,10}"
@@ -34,8 +35,11 @@ _BOUND_VALUE = re.compile(
 )
 _MASK = "…".encode()
 _PREVIEWED = re.compile(rb"[0-9A-Za-z+/=._-]{4,9}" + _MASK + rb"[0-9A-Za-z+/=._-]{4}")
+_MAY_HOLD = re.compile(
+    r"(?i:pass|pwd|secret)|[0-9A-Za-z]{32}|(?=[A-Za-z+/]*[0-9])[0-9A-Za-z+/]{40}"
+)
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-_FREE_TEXT = frozenset({"snippet", "message", "reason"})
+_JSON_ESCAPE = re.compile(r"(\\+)(?:[nrbf]|u00[01])")  # how json.dumps writes C0 but tab
 
 
 def _wraps_token(encoded: bytes) -> bool:
@@ -51,7 +55,7 @@ def token_spans(data: bytes, start: int = 0, end: int | None = None) -> list[Spa
     """Every secret-shaped value in `data[start:end]`, merged, in order.
 
     Tokens (OAuth tokens, 32 or more hex digits of either case, 32 or more letters and digits
-    with a digit, base64 that wraps any of them) and values bound to a `secret` key keep a
+    with a digit, base64 with a digit that wraps any of them) and values bound to a `secret` key keep a
     preview when they look generated; values bound to a password key keep no character. The
     stretch is searched as if it were all the text, so a token cut by its edges is still found.
     """
@@ -99,6 +103,8 @@ def masked(data: bytes, begin: int, end: int, spans: Iterable[Span]) -> str:
 
 def redact(text: str) -> str:
     """A text with every secret-shaped value in it replaced by its preview."""
+    if _MAY_HOLD.search(text) is None:
+        return text
     data = text.encode("utf-8", "surrogatepass")
     spans = token_spans(data)
     return masked(data, 0, len(data), spans) if spans else text
@@ -112,16 +118,50 @@ def _escape(match: re.Match[str]) -> str:
 def display(text: str) -> str:
     """Text with control characters (C0 but tab, DEL, C1), bidirectional controls and line or
     paragraph separators written as visible escapes (`\\x1b`, `\\u202e`)."""
-    return _CONTROL.sub(_escape, text)
+    return text if text.isprintable() else _CONTROL.sub(_escape, text)
 
 
-def clean(value: Any, key: str = "") -> Any:
-    """A copy of a JSON value fit for any output: every string `display`ed, and free text
-    quoted from files or servers (snippets, messages, reasons) `redact`ed as well."""
-    if isinstance(value, str):
-        return display(redact(value) if key in _FREE_TEXT else value)
-    if isinstance(value, dict):
-        return {display(k): clean(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean(v, key) for v in value]
+def _displayed(value: Any) -> Any:
+    """A copy of a JSON value with every string, keys included, `display`ed."""
+    kind = type(value)
+    if kind is str:
+        return display(value)
+    if kind is dict:
+        return {display(k): _displayed(v) for k, v in value.items()}
+    if kind is list:
+        return [_displayed(v) for v in value]
     return value
+
+
+def _needs_display(encoded: str) -> bool:
+    """Whether JSON text holds a character `display` escapes: raw, or as a JSON escape (after
+    an odd run of backslashes; an even run is escaped backslashes)."""
+    if not encoded.isprintable():
+        return True
+    return "\\" in encoded and any(len(m[1]) % 2 for m in _JSON_ESCAPE.finditer(encoded))
+
+
+def _redacted(item: dict[str, Any], key: str) -> dict[str, Any]:
+    text = item.get(key)
+    if not isinstance(text, str) or (masked_text := redact(text)) == text:
+        return item
+    return {**item, key: masked_text}
+
+
+def clean(doc: dict[str, Any]) -> dict[str, Any]:
+    """A result document fit for any output (the caller's is left as it is).
+
+    Every string is `display`ed when the document holds any character to escape (one pass of
+    the C JSON encoder tells), and the text quoted from files or servers (snippets, warning
+    messages, verification reasons) is `redact`ed as well.
+    """
+    if _needs_display(json.dumps(doc, ensure_ascii=False)):
+        doc = _displayed(doc)
+    return {
+        **doc,
+        "findings": [_redacted(f, "snippet") for f in doc["findings"]],
+        "warnings": [_redacted(w, "message") for w in doc["warnings"]],
+        "secrets": [
+            {**s, "verification": _redacted(s["verification"], "reason")} for s in doc["secrets"]
+        ],
+    }
