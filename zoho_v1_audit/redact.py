@@ -35,8 +35,9 @@ _BOUND_VALUE = re.compile(
 )
 _MASK = "…".encode()
 _PREVIEWED = re.compile(rb"[0-9A-Za-z+/=._-]{4,9}" + _MASK + rb"[0-9A-Za-z+/=._-]{4}")
-_MAY_HOLD = re.compile(
-    r"(?i:pass|pwd|secret)|[0-9A-Za-z]{32}|(?=[A-Za-z+/]*[0-9])[0-9A-Za-z+/]{40}"
+_MAY_HOLD = re.compile(  # a text without any of these holds no span
+    r"(?i:pass|pwd|secret)|(?<![0-9A-Za-z])[0-9A-Za-z]{32}"
+    r"|(?<![0-9A-Za-z+/])(?=[A-Za-z+/]*[0-9])[0-9A-Za-z+/]{40}"
 )
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 _JSON_ESCAPE = re.compile(r"(\\+)(?:[nrbf]|u00[01])")  # how json.dumps writes C0 but tab
