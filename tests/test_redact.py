@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,45 @@ def test_password_ids_are_stable_slow_and_capped(
     assert len(result.secrets) == 3
     assert [w.message.split(" ")[0] for w in result.warnings] == ["2"]
     assert "valid for this result only" in result.warnings[0].message
+
+
+def test_terminal_report_takes_no_markup_from_paths(tmp_path: Path) -> None:
+    from zoho_v1_audit import app
+    from zoho_v1_audit.report import OutputFormat, RenderOptions, render
+
+    name = "[link=https://evil.test]ok[/link][blink].py"
+    root = write_tree(
+        tmp_path, {name: "u = 'https://crm.zoho.com/crm/private/json/Leads/getRecords'\n"}
+    )
+    doc = app.document(scan(root, jobs=1), show_secrets=False, owners=None)
+    shown = render(doc, OutputFormat.TEXT, RenderOptions(color=True, width=400))
+    assert "\x1b]8;" not in shown and "evil.test]ok[/link]" in shown
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "zoho_v1_audit", *args], cwd=cwd, capture_output=True, timeout=60
+    )
+
+
+def test_errors_and_rule_listings_escape_control_characters(tmp_path: Path) -> None:
+    hostile = "x\x1b]0;pwned\x07\u202e"
+    missing = _cli("scan", hostile, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert b"\x1b" not in missing.stderr and b"x\\x1b]0;pwned\\x07\\u202e" in missing.stderr
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'rules:\n  - id: acme-proxy\n    title: "Proxy \\e]0;pwned\\a \\u202e"\n'
+        "    category: v1-endpoint\n    severity: low\n    keywords: [acme]\n"
+        "    pattern: 'acme\\.example/v1'\n"
+        '    examples:\n      match: ["acme.example/v2 \\e[2K"]\n',
+        encoding="utf-8",
+    )
+    listed, tested = (
+        _cli("rules", "list", "--rules", str(rules), cwd=tmp_path),
+        _cli("rules", "test", str(rules), cwd=tmp_path),
+    )
+    assert listed.returncode == 0 and tested.returncode == 1
+    for out in (listed.stdout + listed.stderr, tested.stdout + tested.stderr):
+        assert b"\x1b" not in out and b"\x07" not in out and "\u202e".encode() not in out
+    assert b"Proxy \\x1b]0;pwned\\x07" in listed.stdout
