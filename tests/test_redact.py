@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import PASSWORD, REFRESH, TOKEN, builtin, findings_in, scan, write_tree
 from zoho_v1_audit import models
@@ -168,3 +170,22 @@ def test_errors_and_rule_listings_escape_control_characters(tmp_path: Path) -> N
     for out in (listed.stdout + listed.stderr, tested.stdout + tested.stderr):
         assert b"\x1b" not in out and b"\x07" not in out and "\u202e".encode() not in out
     assert b"Proxy \\x1b]0;pwned\\x07" in listed.stdout
+
+
+_PIECES = st.sampled_from(
+    [TOKEN, TOKEN.upper(), ALNUM, REFRESH, CLIENT_SECRET, "PASSWORD=", "secret: ", "'", '"',
+     "\\", " ", "=", "&", "…", "\x1b", "\x9b", "\u202e", "\n", "\t", "x", "1000.", "/"]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_masking_and_escaping_hold_for_any_text(text: str) -> None:
+    """Whatever the text: no token survives, no control character is left, twice is once.
+
+    As a snippet goes: masked by the detector, then escaped and masked again for output.
+    """
+    shown = redact(display(redact(text)))
+    assert not re.search(r"[0-9A-Fa-f]{32}", shown)
+    assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", shown)
+    assert redact(display(shown)) == shown

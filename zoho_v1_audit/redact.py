@@ -22,16 +22,16 @@ from zoho_v1_audit.scan.text import decode
 Span = tuple[int, int, bool]  # start, end, and whether its preview may show characters
 
 _SHAPES = re.compile(
-    rb"1000\.[0-9A-Za-z]{32}\.[0-9A-Za-z]{32}"  # OAuth tokens, whole
+    rb"1000\.[0-9A-Za-z]{32}\.[0-9A-Za-z]{32,}"  # OAuth tokens, whole
     rb"|(?<![0-9A-Za-z])(?=[A-Za-z]*[0-9])[0-9A-Za-z]{32,}"  # alphanumeric tokens with a digit
-    rb"|[0-9A-Fa-f]{32,}"  # hex of either case: authtokens, client secrets, keys
+    rb"|[0-9A-Fa-f]{32,}[0-9A-Za-z]*"  # hex of either case (authtokens, client secrets, keys)
 )
 _BASE64 = re.compile(rb"(?<![0-9A-Za-z+/])(?=[A-Za-z+/]*[0-9])[0-9A-Za-z+/]{40,4096}={0,2}")
 _BOUND_VALUE = re.compile(
     rb"(?P<key>(?i:password|passwd|passphrase|pwd|secret))[0-9A-Za-z_.-]{0,40}(?:\\?['\"])?\s{0,10}"
     rb"(?:=>|[:=,(])\s{0,10}"
     rb"(?:\\?\"(?P<dq>[^\"\n]{1,256}?)\\?\"|\\?'(?P<sq>[^'\n]{1,256}?)\\?'"
-    rb"|(?P<bare>[^\s'\"&;,)\]}>]{1,256}))"
+    rb"|\\?['\"]?(?P<bare>[^\s'\"&;,)\]}>]+))"
 )
 _MASK = "…".encode()
 _PREVIEWED = re.compile(rb"[0-9A-Za-z+/=._-]{4,9}" + _MASK + rb"[0-9A-Za-z+/=._-]{4}")
