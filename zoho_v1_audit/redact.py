@@ -56,9 +56,10 @@ def token_spans(data: bytes, start: int = 0, end: int | None = None) -> list[Spa
     """Every secret-shaped value in `data[start:end]`, merged, in order.
 
     Tokens (OAuth tokens, 32 or more hex digits of either case, 32 or more letters and digits
-    with a digit, base64 with a digit that wraps any of them) and values bound to a `secret` key keep a
-    preview when they look generated; values bound to a password key keep no character. The
-    stretch is searched as if it were all the text, so a token cut by its edges is still found.
+    with a digit, base64 with a digit that wraps any of them) and values bound to a `secret`
+    key keep a preview when they look generated; values bound to a password key keep no
+    character. The stretch is searched as if it were all the text, so a token cut by its
+    edges is still found.
     """
     stop = len(data) if end is None else end
     text = data[start:stop]
