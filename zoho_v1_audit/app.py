@@ -15,7 +15,17 @@ from pathlib import Path
 import pathspec
 
 from zoho_v1_audit.errors import ExitCode, UsageError
-from zoho_v1_audit.models import Blob, ScanResult, ScanWarning, Severity, Stats
+from zoho_v1_audit.models import (
+    SECRET_IDS,
+    SLOW_IDS,
+    Blob,
+    Finding,
+    ScanResult,
+    ScanWarning,
+    Secret,
+    Severity,
+    Stats,
+)
 from zoho_v1_audit.report.json import Document, to_document
 from zoho_v1_audit.ruleset import ENGINES, Rule, RuleSet, builtin_rules_dir, load_rules
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
@@ -90,8 +100,7 @@ def scan_tree(
         stats.skip(skip.reason)
         if skip.message:
             warnings.append(ScanWarning(skip.path, skip.message))
-    findings, secrets = aggregator.finish()
-    warnings += aggregator.warnings
+    findings, secrets = _finish(aggregator, warnings)
     return ScanResult(
         roots=[p.as_posix() for p in options.paths],
         mode="tree",
@@ -102,6 +111,26 @@ def scan_tree(
         secrets=secrets,
         warnings=sorted(warnings, key=lambda w: w.path),
     )
+
+
+def _finish(
+    aggregator: Aggregator, warnings: list[ScanWarning]
+) -> tuple[list[Finding], list[Secret]]:
+    """The aggregated findings and secrets; a warning when passwords got one-off ids."""
+    before = SECRET_IDS.one_off
+    findings, secrets = aggregator.finish()
+    warnings += aggregator.warnings
+    one_off = SECRET_IDS.one_off - before
+    if one_off:
+        warnings.append(
+            ScanWarning(
+                ".",
+                f"{one_off} passwords or other low-entropy secrets beyond the first {SLOW_IDS} "
+                "got ids valid for this result only: they match no baseline and merge with no "
+                "other result",
+            )
+        )
+    return findings, secrets
 
 
 def _path_filter(excludes: tuple[str, ...], includes: tuple[str, ...]) -> Callable[[str], bool]:
@@ -181,8 +210,7 @@ def scan_git(
                 aggregator.add(detect(blob, rules))
                 if progress is not None:
                     progress(stats.files_scanned, stats.bytes_scanned)
-        findings, secrets = aggregator.finish()
-        warnings += aggregator.warnings
+        findings, secrets = _finish(aggregator, warnings)
         if not git.staged:
             findings = mark_head_state(scan_dir(root), findings, secrets, warnings, deleted)
     return ScanResult(

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoho_v1_audit.errors import UsageError, reason
 from zoho_v1_audit.files import read_limited
 from zoho_v1_audit.models import Finding
+from zoho_v1_audit.redact import display
 
 SCHEMA_VERSION = "1"
 DEFAULT_NAME = ".zoho-v1-audit-baseline.json"
@@ -24,7 +25,7 @@ def render_baseline(findings: Iterable[Finding]) -> str:
     """The baseline file for these findings: stable bytes for the same set of fingerprints."""
     entries = sorted({(f.location.path, f.rule_id, f.fingerprint) for f in findings})
     lines = [
-        json.dumps({"fingerprint": fp, "rule_id": rule, "path": path}, ensure_ascii=False)
+        json.dumps({"fingerprint": fp, "rule_id": rule, "path": display(path)}, ensure_ascii=False)
         for path, rule, fp in entries
     ]
     items = "[\n" + ",\n".join(f"    {line}" for line in lines) + "\n  ]" if lines else "[]"

@@ -44,7 +44,9 @@ app.add_typer(baseline_app, name="baseline")
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    typer.echo(f"zoho-v1-audit: error: {message}", err=True)
+    from zoho_v1_audit.redact import display
+
+    typer.echo(f"zoho-v1-audit: error: {display(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -308,6 +310,7 @@ def scan(
             with scan_progress(enabled=interactive) as progress:
                 result = use_cases.scan_tree(options, ruleset(), progress)
         from zoho_v1_audit.provenance import attach, describe
+        from zoho_v1_audit.redact import display
 
         record = describe(
             cfg,
@@ -324,7 +327,7 @@ def scan(
         )
         for message in attach(result, record, str(cfg.source)):
             if targets or stdout_format is not OutputFormat.TEXT:  # else the report shows it
-                typer.echo(f"zoho-v1-audit: warning: {message}", err=True)
+                typer.echo(f"zoho-v1-audit: warning: {display(message)}", err=True)
         if verify_options is not None:
             from zoho_v1_audit.verify import verify_secrets
 
@@ -538,8 +541,10 @@ def rules_list(
     """Show every rule: id, category, severity, title and the engine that runs it."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.redact import display
     from zoho_v1_audit.scan.prefilter import search_for
 
     with _errors():
@@ -549,7 +554,9 @@ def rules_list(
     for name in ("id", "category", "severity", "title", "engine"):
         table.add_column(name, overflow="fold")
     for rule, runs_on in zip(ruleset.rules, engines, strict=True):
-        table.add_row(rule.id, rule.category.value, rule.severity.value, rule.title, runs_on)
+        table.add_row(
+            rule.id, rule.category.value, rule.severity.value, Text(display(rule.title)), runs_on
+        )
     Console(width=160).print(table)
 
 
@@ -561,13 +568,16 @@ def rules_test(
 ) -> None:
     """Run every rule's own examples; exit 1 when one does not behave as declared."""
     from zoho_v1_audit import app as use_cases
+    from zoho_v1_audit.redact import display
     from zoho_v1_audit.ruleset import builtin_rules_dir, load_rules
 
     def show(failure: use_cases.ExampleFailure) -> None:
         want = "should match" if failure.expected_match else "should not match"
         typer.echo(
-            f"FAIL {failure.rule.id} ({failure.rule.source}): {want}: {failure.example!r} "
-            f"-> reported {failure.got or 'nothing'}",
+            display(
+                f"FAIL {failure.rule.id} ({failure.rule.source}): {want}: {failure.example!r} "
+                f"-> reported {failure.got or 'nothing'}"
+            ),
             err=True,
         )
 

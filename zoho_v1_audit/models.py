@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -73,19 +76,76 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def preview(value: str) -> str:
-    """A redacted form that identifies a secret to a human without revealing it.
+_TOKEN_ALPHABET = re.compile(r"[0-9A-Za-z+/=._-]{32,}")
+_PASSWORD_KINDS = ("password", "passphrase")
 
-    Long tokens keep 4 characters at each end (and OAuth tokens the 4 after their common
-    `1000.` prefix); shorter secrets such as
-    passwords keep at most their first 2.
+
+def is_generated(value: str, kind: str | None = None) -> bool:
+    """Whether a secret is a machine-generated token, as opposed to a low-entropy secret.
+
+    A generated token is at least 32 characters of `[0-9A-Za-z+/=._-]` with at least 10
+    distinct ones, and its kind does not name a password. Everything else (passwords,
+    short keys, anything a person typed) is low-entropy: it gets no public hash and no
+    preview characters, because a dictionary would recover it from either.
     """
-    if len(value) >= 24:
-        head = 9 if value.startswith("1000.") else 4  # OAuth tokens share the "1000." prefix
-        return f"{value[:head]}…{value[-4:]}"
-    if len(value) >= 12:
-        return value[:2] + "…"
-    return "…"
+    if kind is not None and any(word in kind for word in _PASSWORD_KINDS):
+        return False
+    return bool(_TOKEN_ALPHABET.fullmatch(value)) and len(set(value)) >= 10
+
+
+def preview(value: str, kind: str | None = None) -> str:
+    """A redacted form that identifies a generated token to a human without revealing it.
+
+    Generated tokens keep 4 characters at each end (OAuth tokens the 4 after their common
+    `1000.` prefix); low-entropy secrets keep none.
+    """
+    if not is_generated(value, kind):
+        return "…"
+    head = 9 if value.startswith("1000.") else 4
+    return f"{value[:head]}…{value[-4:]}"
+
+
+# Ids of low-entropy secrets: scrypt with a fixed salt, so the same password has the same id in
+# every result (merge, baselines) while each dictionary guess costs about 0.1 s and 32 MiB.
+_KDF_SALT = b"zoho-v1-audit/secret-id/1"
+SLOW_IDS = 32  # distinct low-entropy secrets per process that get a stable id
+
+
+class _SecretIds:
+    """Ids of secrets, computed once per value.
+
+    A generated token's id is its SHA-256. A low-entropy secret's id is its scrypt hash, for
+    the first `SLOW_IDS` distinct values; beyond them (a repository planting thousands of
+    passwords to slow the scan down) an HMAC under a random key of this process: unique
+    within the run, but it matches no other result or baseline.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, bool], str] = {}
+        self._run_key = os.urandom(32)
+        self.slow = self.one_off = 0
+
+    def get(self, value: str, kind: str | None) -> str:
+        generated = is_generated(value, kind)
+        known = self._known.get((value, generated))
+        if known is not None:
+            return known
+        data = value.encode("utf-8")
+        if generated:
+            made = hashlib.sha256(data).hexdigest()
+        elif self.slow < SLOW_IDS:
+            self.slow += 1
+            made = hashlib.scrypt(
+                data, salt=_KDF_SALT, n=1 << 15, r=8, p=1, maxmem=64 << 20, dklen=32
+            ).hex()
+        else:
+            self.one_off += 1
+            made = hmac.new(self._run_key, data, hashlib.sha256).hexdigest()
+        self._known[(value, generated)] = made
+        return made
+
+
+SECRET_IDS = _SecretIds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +219,20 @@ class Finding:
 
     @property
     def secret_sha256(self) -> str | None:
-        """SHA-256 of the secret, or None for findings without one."""
-        return None if self.secret is None else sha256_hex(self.secret)
+        """SHA-256 of a generated token; None for low-entropy secrets and findings without one."""
+        if self.secret is None or not is_generated(self.secret, self.secret_kind):
+            return None
+        return sha256_hex(self.secret)
+
+    @property
+    def secret_id(self) -> str | None:
+        """The secret's identity across results (see `_SecretIds`), or None without a secret."""
+        return None if self.secret is None else SECRET_IDS.get(self.secret, self.secret_kind)
 
     @property
     def fingerprint(self) -> str:
-        """Identity across scans: rule, path and secret (or snippet), never the line number."""
-        subject = self.secret_sha256 or self.snippet.strip()
+        """Identity across scans: rule, path and secret id (or snippet), never the line number."""
+        subject = self.secret_id or self.snippet.strip()
         key = "\0".join((self.rule_id, self.location.path, subject))
         return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -183,9 +250,13 @@ class Verification:
 
 @dataclass(slots=True)
 class Secret:
-    """One distinct secret value with every place it appears."""
+    """One distinct secret value with every place it appears.
 
-    sha256: str
+    `id` is its identity across results; `sha256` is set for generated tokens only.
+    """
+
+    id: str
+    sha256: str | None
     preview: str
     category: Category
     kind: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -78,13 +77,12 @@ def test_megabytes_of_bare_parameters_keep_memory_bounded(tmp_path: Path) -> Non
         [sys.executable, "-c", code, "scan", str(tree), "-j", "1", "-o", str(out)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
-    peak_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
     assert proc.returncode == 1, proc.stderr
+    peak_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
     assert peak_mb < 300, f"peak {peak_mb:.0f} MB"
     doc = json.loads(out.read_text())
     assert doc["stats"]["findings_capped"] >= 30_000 - MAX_FINDINGS_PER_RULE
     assert any("more times than the 1000 reported" in w["message"] for w in doc["warnings"])
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < 300

@@ -21,8 +21,9 @@ def secret(value: str, kind: str = "authtoken", hint: str | None = None) -> Secr
     """A secret as the aggregator would build it."""
     category = Category.V1_TOKEN if kind == "authtoken" else Category.OAUTH_SECRET
     return Secret(
+        id=sha256_hex(value),
         sha256=sha256_hex(value),
-        preview=preview(value),
+        preview=preview(value, kind),
         category=category,
         kind=kind,
         severity=Severity.CRITICAL,

@@ -263,7 +263,11 @@ def test_tls_certificate_nobody_trusts(repo: Path, untrusted: ssl.SSLContext) ->
 
 @pytest.mark.parametrize(
     ("retry_after", "words"),
-    [("3600", "Retry-After 3600 s"), ("Wed, 21 Oct 2065 07:28:00 GMT", "Retry-After a date")],
+    [
+        ("3600", "asked to retry later; "),
+        ("Wed, 21 Oct 2065 07:28:00 GMT", "asked to retry later; "),
+        ("", ""),
+    ],
 )
 def test_http_429_says_nothing_about_the_token(
     repo: Path, zoho: ZohoServer, retry_after: str, words: str
@@ -274,7 +278,7 @@ def test_http_429_says_nothing_about_the_token(
     verdict = out.verification()
     assert verdict["status"] == "unknown"
     assert verdict["reason"].startswith(
-        f"the host answered HTTP 429 Too Many Requests ({words}; not retried) "
+        f"the host answered HTTP 429 Too Many Requests ({words}not retried) "
         "without a v1 answer on com: the token's state is unknown"
     )
     assert out.doc["scan"]["verification"]["duration_s"] < 0.5
@@ -312,7 +316,7 @@ def test_redirect_to_another_host_is_never_followed(
     verdict = out.verification()
     assert verdict["status"] == "unsupported"
     assert verdict["reason"].startswith(
-        f"the host redirected to 127.0.0.2:{elsewhere.port} (not followed) on com"
+        f"the host answered HTTP {code_}, a redirect (not followed) on com"
     )
     assert elsewhere.requests == []
     assert zoho.count(TOKEN) == 1

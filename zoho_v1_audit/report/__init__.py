@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import assert_never
 
 from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.redact import clean
 from zoho_v1_audit.report.json import Document, render_json
 
 
@@ -59,7 +60,12 @@ class RenderOptions:
 
 
 def render(doc: Document, fmt: OutputFormat, options: RenderOptions) -> str:
-    """Render a result document; renderers are imported only when used."""
+    """Render a result document; renderers are imported only when used.
+
+    Every format renders the document as `redact.clean` leaves it: whatever a scanned file, a
+    saved result or a server put in it, no secret shape and no control character gets through.
+    """
+    doc = clean(doc)
     if fmt is OutputFormat.JSON:
         return render_json(doc, pretty=options.color)
     if fmt is OutputFormat.TEXT:

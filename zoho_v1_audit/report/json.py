@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from zoho_v1_audit import __version__
 from zoho_v1_audit.models import Configuration, Finding, Location, ScanResult, Secret, Stats, V1Call
@@ -57,6 +58,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "snippet": f.snippet,
         "fingerprint": f.fingerprint,
         "secret_sha256": f.secret_sha256,
+        "secret_id": f.secret_id,
         "secret_kind": f.secret_kind,
         "v1": _v1(f.v1),
         "owners": [],
@@ -83,6 +85,7 @@ def _history(s: Secret) -> dict[str, Any]:
 def _secret(s: Secret, show_secrets: bool) -> dict[str, Any]:
     v = s.verification
     doc: dict[str, Any] = {
+        "id": s.id,
         "sha256": s.sha256,
         "preview": s.preview,
         "category": s.category.value,
@@ -163,6 +166,16 @@ def to_document(result: ScanResult, *, show_secrets: bool = False) -> Document:
         "secrets": [_secret(s, show_secrets) for s in result.secrets],
         "warnings": [{"path": w.path, "message": w.message} for w in result.warnings],
     }
+
+
+def secret_key(secret: Mapping[str, Any]) -> str:
+    """A secret's identity in a document: its `id`, or its SHA-256 in results without one."""
+    return cast(str, secret.get("id") or secret["sha256"])
+
+
+def finding_secret(finding: Mapping[str, Any]) -> str | None:
+    """The identity of a finding's secret (see `secret_key`), or None without one."""
+    return cast(str | None, finding.get("secret_id") or finding.get("secret_sha256"))
 
 
 def render_json(doc: Document, *, pretty: bool = False) -> str:

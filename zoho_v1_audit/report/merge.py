@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from zoho_v1_audit import __version__
 from zoho_v1_audit.errors import UsageError
-from zoho_v1_audit.report.json import SCHEMA_VERSION, Document
+from zoho_v1_audit.report.json import SCHEMA_VERSION, Document, secret_key
 
 _REQUIRED = {
     "": ("schema_version", "tool", "scan", "stats", "findings", "secrets", "warnings"),
@@ -137,9 +137,9 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
         findings.extend(_labelled(f, repo) for f in doc["findings"])
         warnings.extend(_labelled(w, repo) for w in doc["warnings"])
         for secret in doc["secrets"]:
-            known = secrets.get(secret["sha256"])
+            known = secrets.get(secret_key(secret))
             if known is None:
-                secrets[secret["sha256"]] = known = copy.deepcopy(dict(secret))
+                secrets[secret_key(secret)] = known = copy.deepcopy(dict(secret))
                 known["locations"] = [_labelled(loc, repo) for loc in secret["locations"]]
             else:
                 _merge_secret(known, secret, repo)

@@ -185,9 +185,7 @@ def _rollup(views: Sequence[FindingView]) -> tuple[TeamRollup, ...]:
                 call_sites=_code_sites(usage),
                 files=len({_site(v)[:2] for v in usage}),
                 methods=tuple(sorted({v.v1_call.rpartition("/")[2] for v in usage if v.v1_call})),
-                secrets=len(
-                    {v.secret_sha256 for v in vs if v.secret_sha256 and v.status != "invalid"}
-                ),
+                secrets=len({v.secret_id for v in vs if v.secret_id and v.status != "invalid"}),
                 critical=sum(1 for v in vs if v.severity == "critical"),
             )
         )

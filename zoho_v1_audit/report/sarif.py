@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report import guidance as g
-from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.json import Document, finding_secret, secret_key
 from zoho_v1_audit.report.plan import replacement_for
 
 SARIF_VERSION = "2.1.0"
@@ -33,7 +33,7 @@ _SECRET_CATEGORIES = ("v1-token", "v1-credential", "oauth-secret")
 
 
 def _level(finding: Mapping[str, Any], status: str | None) -> str:
-    if finding["secret_sha256"]:
+    if finding_secret(finding):
         return "warning" if status == "invalid" else "error"
     return "note" if finding["severity"] == "info" else "warning"
 
@@ -82,8 +82,9 @@ def _message(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) -> st
         v = secret["verification"]
         kind = g.KIND_LABELS.get(secret["kind"], secret["kind"])
         places = len(secret["locations"])
+        named = kind if secret["preview"] == "…" else f"{kind} {secret['preview']}"
         return (
-            f"{title}: {kind} {secret['preview']}, {g.STATUS_LABELS.get(v['status'], v['status'])}"
+            f"{title}: {named}, {g.STATUS_LABELS.get(v['status'], v['status'])}"
             f" ({v['reason']}). {g.STATUS_VERDICTS.get(v['status'], '')} "
             f"It appears in {places} place{'s' if places != 1 else ''}; replace it in all of them."
         )
@@ -124,8 +125,10 @@ def _properties(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) ->
         }
     if secret is not None:
         v = secret["verification"]
+        sha256 = {"sha256": secret["sha256"]} if secret["sha256"] else {}
         props["secret"] = {
-            "sha256": secret["sha256"],
+            "id": secret_key(secret),
+            **sha256,
             "preview": secret["preview"],
             "kind": secret["kind"],
         }
@@ -185,7 +188,7 @@ def _run(
     warnings: Sequence[Mapping[str, Any]],
     repo: str | None,
 ) -> dict[str, Any]:
-    secrets = {s["sha256"]: s for s in doc["secrets"]}
+    secrets = {secret_key(s): s for s in doc["secrets"]}
     by_rule: dict[str, list[Mapping[str, Any]]] = {}
     for f in findings:
         by_rule.setdefault(f["rule_id"], []).append(f)
@@ -222,7 +225,7 @@ def _run(
         "invocations": [invocation],
         "columnKind": "unicodeCodePoints",
         "results": [
-            _result(f, index[f["rule_id"]], secrets.get(f["secret_sha256"] or "")) for f in findings
+            _result(f, index[f["rule_id"]], secrets.get(finding_secret(f) or "")) for f in findings
         ],
         "properties": {
             "resultSchemaVersion": doc["schema_version"],

@@ -35,7 +35,10 @@ def _findings_table(doc: Document) -> Table:
                 notes.append(f"{f['confidence']} confidence")
             rule = f["rule_id"] + (f" ({', '.join(notes)})" if notes else "")
             table.add_row(
-                Text(severity, style=_STYLE[severity]), rule, _where(f), Text(f["snippet"])
+                Text(severity, style=_STYLE[severity]),
+                Text(rule),
+                Text(_where(f)),
+                Text(f["snippet"]),
             )
         if group:
             table.add_section()
@@ -57,12 +60,15 @@ def _secrets_table(doc: Document) -> Table:
             str(len(s["locations"])),
             _where(s["locations"][0]),
         ]
-        table.add_row(*row, *([v["reason"]] if verified else []))
+        table.add_row(*map(Text, row), *([Text(v["reason"])] if verified else []))
     return table
 
 
 def render_text(doc: Document, options: RenderOptions) -> str:
-    """Human-readable report; ANSI colours only when `options.color`."""
+    """Human-readable report; ANSI colours only when `options.color`.
+
+    Every cell is a `Text`, never markup: a path such as `[link=https://x]a[/link]` stays text.
+    """
     buffer = io.StringIO()
     console = Console(
         file=buffer,

@@ -10,7 +10,7 @@ from typing import Any
 
 from zoho_v1_audit.migration import Replacement
 from zoho_v1_audit.report import guidance as g
-from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.json import Document, finding_secret, secret_key
 from zoho_v1_audit.report.links import LinkTemplate
 from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
 
@@ -51,7 +51,8 @@ class Place:
 class SecretView:
     """One distinct secret and how to retire it."""
 
-    sha256: str
+    id: str
+    sha256: str | None
     preview: str
     kind: str
     kind_label: str
@@ -99,7 +100,7 @@ class FindingView:
     snippet: str
     status: str
     status_label: str
-    secret_sha256: str | None
+    secret_id: str | None
     secret_preview: str | None
     v1_call: str | None
     action: str
@@ -203,6 +204,7 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
     status = v["status"]
     data_centre = v.get("data_centre") or secret.get("data_centre_hint")
     return SecretView(
+        id=secret_key(secret),
         sha256=secret["sha256"],
         preview=secret["preview"],
         kind=secret["kind"],
@@ -231,7 +233,7 @@ def _urgency(s: SecretView) -> tuple[int, int, int]:
 def _action(
     f: Mapping[str, Any], status: str, replacement: Replacement | None, kind: str | None
 ) -> str:
-    if f["secret_sha256"]:
+    if finding_secret(f):
         if kind == "password":
             return "Change the password; delete the token-generation code."
         if status == "invalid":
@@ -254,7 +256,7 @@ def _finding(
     secrets: Mapping[str, SecretView],
     links: LinkTemplate | None,
 ) -> FindingView:
-    secret = secrets.get(f["secret_sha256"] or "")
+    secret = secrets.get(finding_secret(f) or "")
     status = secret.status if secret else NO_SECRET
     return FindingView(
         severity=f["severity"],
@@ -268,7 +270,7 @@ def _finding(
         snippet=f["snippet"],
         status=status,
         status_label=secret.status_label if secret else "no secret",
-        secret_sha256=f["secret_sha256"],
+        secret_id=finding_secret(f),
         secret_preview=secret.preview if secret else None,
         v1_call=_v1_call(f),
         action=_action(
@@ -380,8 +382,8 @@ def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
     """The template context for a result document."""
     links = LinkTemplate(repo_url) if repo_url else None
     secrets = tuple(sorted((_secret(s, links) for s in doc["secrets"]), key=_urgency))
-    by_hash = {s.sha256: s for s in secrets}
-    findings = tuple(_finding(f, by_hash, links) for f in doc["findings"])
+    by_id = {s.id: s for s in secrets}
+    findings = tuple(_finding(f, by_id, links) for f in doc["findings"])
     plan = build_plan(doc["findings"], findings)
     statuses = _counts(
         (f.status for f in findings),

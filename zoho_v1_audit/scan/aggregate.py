@@ -19,8 +19,8 @@ class Suppressions:
     baseline: frozenset[str] = frozenset()
 
     def allowed(self, finding: Finding) -> str | None:
-        """The allow entry that covers this finding (by secret hash, secret or snippet), if any."""
-        if finding.secret_sha256 in self.allow_hashes:
+        """The allow entry that covers this finding (by secret id, secret or snippet), if any."""
+        if finding.secret_id in self.allow_hashes:
             return "allow sha256"
         subject = finding.secret if finding.secret is not None else finding.snippet
         for index, pattern in enumerate(self.allow_patterns, 1):
@@ -85,14 +85,15 @@ def group_secrets(findings: Iterable[Finding]) -> list[Secret]:
     """One Secret per distinct value, with every location, most severe first."""
     secrets: dict[str, Secret] = {}
     for f in findings:
-        sha = f.secret_sha256
-        if sha is None or f.secret is None or f.secret_kind is None:
+        key = f.secret_id
+        if key is None or f.secret is None or f.secret_kind is None:
             continue
-        secret = secrets.get(sha)
+        secret = secrets.get(key)
         if secret is None:
-            secret = secrets[sha] = Secret(
-                sha256=sha,
-                preview=preview(f.secret),
+            secret = secrets[key] = Secret(
+                id=key,
+                sha256=f.secret_sha256,
+                preview=preview(f.secret, f.secret_kind),
                 category=f.category,
                 kind=f.secret_kind,
                 severity=f.severity,
@@ -105,4 +106,4 @@ def group_secrets(findings: Iterable[Finding]) -> list[Secret]:
             secret.locations.append(f.location)
         if secret.data_centre_hint is None and f.v1 is not None:
             secret.data_centre_hint = f.v1.data_centre
-    return sorted(secrets.values(), key=lambda s: (-s.severity.rank, s.locations[0].path, s.sha256))
+    return sorted(secrets.values(), key=lambda s: (-s.severity.rank, s.locations[0].path, s.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import heapq
 import re
 from collections import Counter
@@ -20,8 +21,9 @@ from zoho_v1_audit.models import (
     Location,
     Placement,
     V1Call,
-    preview,
+    is_generated,
 )
+from zoho_v1_audit.redact import Span, masked, merge_spans, token_spans
 from zoho_v1_audit.ruleset import Rule, RuleSet
 from zoho_v1_audit.scan.prefilter import search_for
 from zoho_v1_audit.scan.text import decode
@@ -33,6 +35,8 @@ _INDENT = re.compile(rb"[ \t\f\v\r]*")
 _SNIPPET_WIDTH = 160
 MAX_FINDINGS_PER_RULE = 1000  # in one file; further matches are counted, not kept
 _CHUNK = 1 << 18
+_REACH = 256  # bytes either side of a snippet's window searched for secret shapes
+_WIDEST = 4096  # longest secret span looked back for
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
 
 
@@ -124,28 +128,56 @@ def _placement(path: str, data: bytes, line_start: int) -> Placement:
     return Placement.CODE
 
 
-def _snippet(data: bytes, hit: _Hit, secret_spans: list[tuple[int, int]]) -> str:
-    """The hit's line with every secret on it redacted; on long lines, a window around the match.
+class _SecretSpans:
+    """Where any rule's `secret` group matched, per line, in text order.
 
-    The window grows to hold any secret it touches, so a secret is never cut in half and shown.
+    Every match counts, a placeholder's or a dropped one's included: a placeholder pattern
+    decides what is reported, never what is masked.
+    """
+
+    def __init__(self) -> None:
+        self._starts: dict[int, list[int]] = {}
+        self._spans: dict[int, list[Span]] = {}
+
+    def add(self, data: bytes, hit: _Hit) -> None:
+        if not hit.rule.has_secret:
+            return
+        start, end = hit.match.span("secret")
+        if start < 0:
+            return
+        shows = is_generated(decode(data[start:end]), hit.rule.secret_kind)
+        self._starts.setdefault(hit.line_index, []).append(start)
+        self._spans.setdefault(hit.line_index, []).append((start, end, shows))
+
+    def near(self, line_index: int, begin: int, end: int) -> list[Span]:
+        """The spans of a line that start within `_WIDEST` bytes before `begin` and before `end`."""
+        starts = self._starts.get(line_index)
+        if not starts:
+            return []
+        low = bisect.bisect_left(starts, begin - _WIDEST)
+        high = bisect.bisect_left(starts, end)
+        return self._spans[line_index][low:high]
+
+
+def _snippet(data: bytes, hit: _Hit, secrets: _SecretSpans) -> str:
+    """The hit's line with every secret on it masked; on long lines, a window around the match.
+
+    Masked are what any rule's `secret` group matched and every secret shape that
+    `redact.token_spans` finds around the window, whichever rules are enabled. The window grows
+    to hold any secret it touches, so a secret is never cut in half and shown.
     """
     begin, end = hit.line_start, hit.line_end
     if end - begin > _SNIPPET_WIDTH:
         begin = max(begin, hit.match.start() - _SNIPPET_WIDTH // 3)
         end = min(end, begin + _SNIPPET_WIDTH)
-        for s_start, s_end in secret_spans:
-            if s_start < end and s_end > begin:
-                begin, end = min(begin, s_start), max(end, s_end)
-    pieces: list[str] = ["…"] if begin > hit.line_start else []
-    cursor = begin
-    for s_start, s_end in sorted(secret_spans):
-        if s_start >= cursor and s_end <= end:
-            pieces += [decode(data[cursor:s_start]), preview(decode(data[s_start:s_end]))]
-            cursor = s_end
-    pieces.append(decode(data[cursor:end]))
-    if end < hit.line_end:
-        pieces.append("…")
-    return "".join(pieces).strip()
+    low, high = max(hit.line_start, begin - _REACH), min(hit.line_end, end + _REACH)
+    spans = merge_spans([*secrets.near(hit.line_index, low, high), *token_spans(data, low, high)])
+    for s_start, s_end, _ in spans:
+        if s_start < end and s_end > begin:
+            begin, end = min(begin, s_start), max(end, s_end)
+    text = masked(data, begin, end, spans)
+    cut_before, cut_after = begin > hit.line_start, end < hit.line_end
+    return (("…" if cut_before else "") + text + ("…" if cut_after else "")).strip()
 
 
 def _rule_matches(
@@ -298,14 +330,11 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     data = blob.data
     result = BlobScan(blob.path)
     hits: list[_Hit] = []
-    secret_spans: dict[int, list[tuple[int, int]]] = {}
+    secrets = _SecretSpans()
     counts = _Counts()
     for hit in _collect_hits(data, rules, counts):
-        if not _keep(hit, rules, result):
-            continue
-        if hit.secret is not None:  # redacted wherever it shows, whichever rule reports it
-            secret_spans.setdefault(hit.line_index, []).append(hit.match.span("secret"))
-        if not counts.take(hit.order):
+        secrets.add(data, hit)  # masked wherever it shows, whichever rule reports it
+        if not _keep(hit, rules, result) or not counts.take(hit.order):
             continue
         if hit.rule.id in rules.disabled:
             result.disabled[hit.rule.id] += 1
@@ -320,7 +349,7 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     columns, ignores = _Columns(data), _Ignores(data)
     for hit in _drop_overlaps(hits):
         dc_call = calls.get(hit.line_index) or first_dc
-        finding = _finding(blob, hit, result.context, secret_spans, dc_call, columns)
+        finding = _finding(blob, hit, result.context, secrets, dc_call, columns)
         if finding is None:
             continue
         if ignores.suppress(hit):
@@ -353,7 +382,7 @@ def _finding(
     blob: Blob,
     hit: _Hit,
     context: frozenset[str],
-    secret_spans: dict[int, list[tuple[int, int]]],
+    secrets: _SecretSpans,
     dc_call: V1Call | None,
     columns: _Columns,
 ) -> Finding | None:
@@ -391,7 +420,7 @@ def _finding(
             author=blob.origin.author,
             date=blob.origin.date,
         ),
-        snippet=_snippet(data, hit, secret_spans.get(hit.line_index, [])),
+        snippet=_snippet(data, hit, secrets),
         confidence=Confidence.MEDIUM if needs else Confidence.HIGH,
         placement=placement,
         secret_kind=rule.secret_kind,

@@ -286,7 +286,7 @@ def mark_head_state(
         for f in findings
     ]
     gone = {
-        s.sha256: secret_forms(s.value)
+        s.id: secret_forms(s.value)
         for s in secrets
         if not any(n in present for n in secret_forms(s.value))
     }
@@ -299,7 +299,7 @@ def mark_head_state(
                 )
             removals = find_removals(deleted, gone)
     for secret in secrets:
-        if secret.sha256 in gone:
+        if secret.id in gone:
             secret.locations = [dataclasses.replace(loc, in_head=False) for loc in secret.locations]
-            secret.removed = removals.get(secret.sha256)
+            secret.removed = removals.get(secret.id)
     return marked

@@ -1,8 +1,8 @@
 """Turn Zoho's answers to a probe into a verification status and a human reason.
 
-Pure functions. Reasons are built from fixed phrases only: nothing the server sends is echoed,
-beyond a v1 code, an OAuth error code, a redirect host and port, or a Retry-After number that
-match strict shapes.
+Pure functions. Reasons are built from fixed phrases only: nothing the server sends is echoed
+(no redirect target, no Retry-After value, no unknown code), so an answer cannot carry a token
+or any other text into a report. Known v1 and OAuth codes are named from this module's tables.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from zoho_v1_audit.models import Status
 from zoho_v1_audit.verify.hosts import ALL
@@ -26,7 +25,6 @@ class HttpAnswer(NamedTuple):
     status: int
     content_type: str = ""
     body: bytes = b""  # at most BODY_LIMIT bytes, as sent
-    location: str = ""
     retry_after: str = ""
     oversized: bool = False  # the answer was longer than BODY_LIMIT
     encoded: bool = False  # compressed (a Content-Encoding other than identity)
@@ -75,9 +73,6 @@ V1_CODES: dict[str, tuple[Status, str]] = {
 }
 
 _CODE_SHAPE = re.compile(r"[0-9]{3,4}(?:\.[0-9])?")
-_OAUTH_CODE_SHAPE = re.compile(r"[A-Z][A-Z_]{0,39}")
-_HOST_SHAPE = re.compile(r"[a-z0-9.-]{1,253}")
-_SECONDS_SHAPE = re.compile(r"[0-9]{1,9}")
 _HTML = Answer(Status.UNSUPPORTED, "the host answered with an HTML page, not v1")
 _NOT_V1 = Answer(Status.UNSUPPORTED, "the host answered, but not as v1 does")
 _OVERSIZED = Answer(
@@ -88,27 +83,9 @@ _OVERSIZED = Answer(
 _ENCODED = Answer(Status.UNKNOWN, "the host sent a compressed answer although none was asked for")
 
 
-def _redirect_target(location: str) -> str:
-    """The host (and port, when given) a redirect points to, or "elsewhere"."""
-    try:
-        parts = urlsplit(location)
-        host, port = (parts.hostname or "").lower(), parts.port
-    except ValueError:
-        return "elsewhere"
-    if not _HOST_SHAPE.fullmatch(host):
-        return "elsewhere"
-    return host if port is None else f"{host}:{port}"
-
-
 def _rate_limited(answer: HttpAnswer) -> Answer:
     """An HTTP 429: the HTTP layer's limit, which says nothing about the token; not waited for."""
-    after = answer.retry_after.strip()
-    if _SECONDS_SHAPE.fullmatch(after):
-        wait = f"Retry-After {int(after)} s; "
-    elif after:
-        wait = "Retry-After a date; "
-    else:
-        wait = ""
+    wait = "asked to retry later; " if answer.retry_after.strip() else ""
     return Answer(
         Status.UNKNOWN, f"the host answered HTTP 429 Too Many Requests ({wait}not retried)"
     )
@@ -118,8 +95,9 @@ def _http_fault(answer: HttpAnswer) -> Answer | None:
     """Verdicts that follow from the HTTP status, size or encoding alone."""
     status = answer.status
     if 300 <= status < 400:
-        where = _redirect_target(answer.location)
-        return Answer(Status.UNSUPPORTED, f"the host redirected to {where} (not followed)")
+        return Answer(
+            Status.UNSUPPORTED, f"the host answered HTTP {status}, a redirect (not followed)"
+        )
     if status in (404, 410):
         return Answer(Status.UNSUPPORTED, f"the host answered HTTP {status}, not v1")
     if status == 429:
@@ -171,8 +149,7 @@ def from_code(code: object) -> Answer:
     known = V1_CODES.get(text)
     if known is None:
         return Answer(
-            Status.UNKNOWN,
-            f"Zoho answered v1 code {text}, which does not tell whether the token is live",
+            Status.UNKNOWN, "Zoho answered a v1 code that does not tell whether the token is live"
         )
     return Answer(known[0], f"Zoho answered {text} {known[1]}")
 
@@ -272,8 +249,10 @@ def classify_oauth(answer: HttpAnswer) -> Answer:
             Status.LIVE,
             f"Zoho answered {answer.status} OAUTH_SCOPE_MISMATCH (a valid token without the org scope)",
         )
-    shown = code if isinstance(code, str) and _OAUTH_CODE_SHAPE.fullmatch(code) else "no known code"
-    return Answer(Status.UNKNOWN, f"Zoho answered HTTP {answer.status} with {shown}")
+    return Answer(
+        Status.UNKNOWN,
+        f"Zoho answered HTTP {answer.status} with no code that tells whether the token is live",
+    )
 
 
 def _join(items: Sequence[str]) -> str:

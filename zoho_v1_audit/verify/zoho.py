@@ -320,7 +320,6 @@ class _Prober:
                 response.status_code,
                 headers.get("Content-Type", ""),
                 body,
-                headers.get("Location", ""),
                 retry_after=headers.get("Retry-After", ""),
                 oversized=oversized,
                 encoded=encoding not in ("", "identity"),
