@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from zoho_v1_audit import __version__
-from zoho_v1_audit.models import Finding, Location, ScanResult, Secret, V1Call
+from zoho_v1_audit.models import Evidence, Finding, Location, ScanResult, Secret, V1Call
 
 SCHEMA_VERSION = "1"
 Document = dict[str, Any]
@@ -23,6 +23,12 @@ def _v1(call: V1Call | None) -> dict[str, Any] | None:
         "method": call.method,
         "product": call.product,
     }
+
+
+def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    return {"text": evidence.text, "line": evidence.line, "path": evidence.path}
 
 
 def _location(loc: Location) -> dict[str, Any]:
@@ -59,6 +65,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "secret_sha256": f.secret_sha256,
         "secret_kind": f.secret_kind,
         "v1": _v1(f.v1),
+        "evidence": _evidence(f.evidence),
         "owners": [],
     }
 

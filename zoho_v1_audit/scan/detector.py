@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -13,6 +14,7 @@ from zoho_v1_audit.models import (
     Blob,
     Category,
     Confidence,
+    Evidence,
     Finding,
     Location,
     Placement,
@@ -20,6 +22,7 @@ from zoho_v1_audit.models import (
     preview,
 )
 from zoho_v1_audit.ruleset import Rule, RuleSet
+from zoho_v1_audit.scan import neighbours
 from zoho_v1_audit.scan.prefilter import prefilter_for
 from zoho_v1_audit.scan.text import decode
 
@@ -34,8 +37,10 @@ _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholde
 class BlobScan:
     """What the detector found in one blob."""
 
+    path: str = ""
     findings: list[Finding] = field(default_factory=list)
     context: frozenset[str] = frozenset()
+    context_lines: dict[str, int] = field(default_factory=dict)  # label: first line showing it
     ignored: int = 0
     placeholders: int = 0
 
@@ -49,6 +54,7 @@ class _Hit:
     line_start: int
     line_end: int
     secret: str | None = None
+    evidence: tuple[str, int] | None = None  # text and the line index it points to
 
 
 def _is_placeholder(value: str, rule: Rule, rules: RuleSet) -> bool:
@@ -158,6 +164,70 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     return hits
 
 
+class _LineIndex:
+    """Line index of any offset, from newline offsets gathered once (only when asked)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.newlines: list[int] | None = None
+
+    def of(self, offset: int) -> int:
+        if self.newlines is None:
+            self.newlines = [m.start() for m in re.finditer(rb"\n", self.data)]
+        return bisect.bisect_left(self.newlines, offset)
+
+    def span(self, offset: int) -> tuple[int, int]:
+        start = self.data.rfind(b"\n", 0, offset) + 1
+        end = self.data.find(b"\n", offset)
+        return start, len(self.data) if end < 0 else end
+
+
+def _evidence_text(rule: Rule, name: bytes = b"") -> str:
+    return rule.evidence.replace("{name}", name.decode("ascii", "replace"))
+
+
+def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
+    """Context rules' hits kept only where their neighbour is found, with evidence.
+
+    A bound-name rule matches where a value is used; what it reports is the literal bound to a
+    name on that line, at the binding, pointing back to the use.
+    """
+    if not any(hit.rule.neighbours for hit in hits):
+        return hits
+    lines = _LineIndex(data)
+    tables: dict[str, dict[bytes, list[re.Match[bytes]]]] = {}
+    host: list[int | None] = []
+    kept: list[_Hit] = []
+    for hit in hits:
+        rule = hit.rule
+        if rule.neighbours == "zoho-file":
+            if not host:
+                host.append(neighbours.zoho_host_offset(data))
+            if host[0] is None:
+                continue
+            hit.evidence = (_evidence_text(rule), lines.of(host[0]))
+        elif rule.neighbours == "zoho-block":
+            at = neighbours.zoho_in_block(data, hit.line_start, hit.line_end)
+            if at is None:
+                continue
+            hit.evidence = (_evidence_text(rule), lines.of(at))
+        elif rule.neighbours == "bound-name" and rule.bound_value is not None:
+            table = tables.get(rule.id)
+            if table is None:
+                table = tables[rule.id] = neighbours.bindings(data, rule.bound_value)
+            used = neighbours.names_in(data[hit.match.start() : hit.line_end])
+            for name in sorted(used & table.keys()):
+                for bound in table[name]:
+                    index = lines.of(bound.start("secret"))
+                    start, end = lines.span(bound.start("secret"))
+                    found = _Hit(rule, hit.order, bound, index, start, end)
+                    found.evidence = (_evidence_text(rule, name), hit.line_index)
+                    kept.append(found)
+            continue
+        kept.append(hit)
+    return sorted(kept, key=lambda h: (h.match.start(), h.order))
+
+
 def _v1_call(hit: _Hit) -> V1Call | None:
     groups = hit.match.re.groupindex
     if "host" not in groups and "method" not in groups:
@@ -206,9 +276,9 @@ def _drop_overlaps(hits: list[_Hit]) -> list[_Hit]:
 def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     """Find every rule match in a blob (already made scannable)."""
     data = blob.data
-    result = BlobScan()
+    result = BlobScan(blob.path)
     hits: list[_Hit] = []
-    for hit in _collect_hits(data, rules):
+    for hit in _with_neighbours(data, _collect_hits(data, rules)):
         if "value" in hit.match.re.groupindex:
             value = decode(hit.match.group("value"))
             if value and _is_placeholder(value, hit.rule, rules):
@@ -223,6 +293,17 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
                 continue
         hits.append(hit)
     result.context = frozenset(label for h in hits for label in h.rule.provides)
+    # A rule whose context must be in this file and is not gives way before overlaps are settled.
+    hits = [h for h in hits if h.rule.requires_scope != "file" or _satisfied(h.rule, result.context)]
+    provided_at: dict[str, int] = {}
+    for h in hits:
+        for label in h.rule.provides:
+            provided_at.setdefault(label, h.line_index)
+    numbers = blob.line_numbers
+    result.context_lines = {
+        label: numbers[index] if numbers is not None else index + 1
+        for label, index in provided_at.items()
+    }
     secret_spans: dict[int, list[tuple[int, int]]] = {}
     for h in hits:
         if h.secret is not None:
@@ -232,7 +313,7 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     columns = _Columns(data)
     for hit in _drop_overlaps(hits):
         dc_call = calls.get(hit.line_index) or first_dc
-        finding = _finding(blob, hit, result.context, secret_spans, dc_call, columns)
+        finding = _finding(blob, hit, result.context_lines, secret_spans, dc_call, columns)
         if finding is None:
             continue
         if _suppressed(data, hit):
@@ -261,20 +342,40 @@ class _Columns:
         return self.column
 
 
+def _satisfied(rule: Rule, context: frozenset[str]) -> bool:
+    return rule.requires is None or rule.requires in context
+
+
+_CONTEXT_PHRASES = {"v1": "v1 use", "tokengen": "token generation"}
+
+
+def context_evidence(label: str, line: int, path: str | None = None) -> Evidence:
+    """Evidence that a finding rests on a context label shown on a line."""
+    return Evidence(f"{_CONTEXT_PHRASES.get(label, label)} on line {line}", line, path)
+
+
 def _finding(
     blob: Blob,
     hit: _Hit,
-    context: frozenset[str],
+    context: dict[str, int],
     secret_spans: dict[int, list[tuple[int, int]]],
     dc_call: V1Call | None,
     columns: _Columns,
 ) -> Finding | None:
     rule, data = hit.rule, blob.data
+    numbers = blob.line_numbers
     needs: str | None = None
+    evidence: Evidence | None = None
+    if hit.evidence is not None:
+        text, index = hit.evidence
+        at = numbers[index] if numbers is not None else index + 1
+        evidence = Evidence(text.replace("{line}", str(at)), at)
     if rule.requires and rule.requires not in context:
         if rule.requires_scope == "file":
             return None
         needs = rule.requires
+    elif rule.requires and evidence is None:
+        evidence = context_evidence(rule.requires, context[rule.requires])
     line = data[hit.line_start : hit.line_end]
     placement = _placement(blob.path, line)
     severity = rule.severity
@@ -288,7 +389,6 @@ def _finding(
         call = _v1_call(hit)
     start, end = hit.match.span("secret" if hit.secret is not None else 0)
     column = columns.at(hit.line_start, start)
-    numbers = blob.line_numbers
     line_no = numbers[hit.line_index] if numbers is not None else hit.line_index + 1
     return Finding(
         rule_id=rule.id,
@@ -310,5 +410,6 @@ def _finding(
         secret_kind=rule.secret_kind,
         v1=call,
         needs_context=needs,
+        evidence=evidence,
         secret=hit.secret,
     )
