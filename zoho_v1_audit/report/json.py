@@ -31,6 +31,14 @@ def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
     return {"text": evidence.text, "line": evidence.line, "path": evidence.path}
 
 
+def evidence_label(evidence: dict[str, Any] | None) -> str | None:
+    """How a finding's evidence reads in a report ("v1 use on line 12 of src/api.rb")."""
+    if not evidence:
+        return None
+    path = evidence.get("path")
+    return f"{evidence['text']} of {path}" if path else str(evidence["text"])
+
+
 def _location(loc: Location) -> dict[str, Any]:
     return {
         "path": loc.path,

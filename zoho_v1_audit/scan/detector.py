@@ -294,7 +294,9 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
         hits.append(hit)
     result.context = frozenset(label for h in hits for label in h.rule.provides)
     # A rule whose context must be in this file and is not gives way before overlaps are settled.
-    hits = [h for h in hits if h.rule.requires_scope != "file" or _satisfied(h.rule, result.context)]
+    hits = [
+        h for h in hits if h.rule.requires_scope != "file" or _satisfied(h.rule, result.context)
+    ]
     provided_at: dict[str, int] = {}
     for h in hits:
         for label in h.rule.provides:
