@@ -195,7 +195,7 @@ def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
     if not any(hit.rule.neighbours for hit in hits):
         return hits
     lines = _LineIndex(data)
-    tables: dict[str, dict[bytes, list[re.Match[bytes]]]] = {}
+    bound: dict[tuple[str, bytes], list[re.Match[bytes]]] = {}
     host: list[int | None] = []
     kept: list[_Hit] = []
     for hit in hits:
@@ -212,15 +212,16 @@ def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
                 continue
             hit.evidence = (_evidence_text(rule), lines.of(at))
         elif rule.neighbours == "bound-name" and rule.bound_value is not None:
-            table = tables.get(rule.id)
-            if table is None:
-                table = tables[rule.id] = neighbours.bindings(data, rule.bound_value)
-            used = neighbours.names_in(data[hit.match.start() : hit.line_end])
-            for name in sorted(used & table.keys()):
-                for bound in table[name]:
-                    index = lines.of(bound.start("secret"))
-                    start, end = lines.span(bound.start("secret"))
-                    found = _Hit(rule, hit.order, bound, index, start, end)
+            for name in sorted(neighbours.names_in(data[hit.match.start() : hit.line_end])):
+                key = (rule.id, name)
+                if key not in bound and len(bound) >= neighbours.MAX_NAMES:
+                    continue
+                if key not in bound:
+                    bound[key] = list(neighbours.bound_literals(data, name, rule.bound_value))
+                for literal in bound[key]:
+                    index = lines.of(literal.start("secret"))
+                    start, end = lines.span(literal.start("secret"))
+                    found = _Hit(rule, hit.order, literal, index, start, end)
                     found.evidence = (_evidence_text(rule, name), hit.line_index)
                     kept.append(found)
             continue

@@ -16,23 +16,33 @@ _ZOHO = re.compile(rb"(?i)zoho")
 _ZOHO_HOST = re.compile(rb"(?i)[a-z0-9-]{1,40}\.zoho\.[a-z]{2,3}(?:\.[a-z]{2})?\b|zohoapis\.")
 _SECTION = re.compile(rb"\s{0,8}\[[^\]\n]{1,80}\]\s*")
 _BLOCK_REACH = 200  # lines walked each way when looking for a block's Zoho neighbour
+MAX_NAMES = 64  # distinct names followed to their bindings per blob: each costs one pass
+
+
+_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$@.")
 
 
 @lru_cache(maxsize=32)
-def _binding_regex(value: bytes) -> re.Pattern[bytes]:
-    """`NAME = 'value'` in any language's spelling: =, :=, :, =>, a define(…, …) or a key=value."""
+def _binding_tail(value: bytes) -> re.Pattern[bytes]:
+    """What follows a name bound to a literal: =, :=, :, =>, `define(…, …)` or `key=value`."""
     return re.compile(
-        rb"(?<![A-Za-z0-9_$@.])(?P<name>" + _NAME + rb")['\"]?\]?\s{0,5}(?:=>|:=|[:=,])\s{0,5}"
-        rb"['\"]?(?P<secret>" + value + rb")(?![0-9A-Za-z])"
+        rb"['\"]?\]?\s{0,5}(?:=>|:=|[:=,])\s{0,5}['\"]?(?P<secret>" + value + rb")(?![0-9A-Za-z])"
     )
 
 
-def bindings(data: bytes, value: re.Pattern[bytes]) -> dict[bytes, list[re.Match[bytes]]]:
-    """Every literal of the value's shape bound to a name, by name."""
-    found: dict[bytes, list[re.Match[bytes]]] = {}
-    for m in _binding_regex(value.pattern).finditer(data):
-        found.setdefault(m.group("name"), []).append(m)
-    return found
+def bound_literals(data: bytes, name: bytes, value: re.Pattern[bytes]) -> Iterator[re.Match[bytes]]:
+    """Every literal of the value's shape bound to this name in the blob.
+
+    The name is found with a plain substring search; the binding is then matched where it stands.
+    """
+    tail = _binding_tail(value.pattern)
+    at = data.find(name)
+    while at >= 0:
+        if at == 0 or data[at - 1] not in _NAME_CHARS:
+            m = tail.match(data, at + len(name))
+            if m is not None:
+                yield m
+        at = data.find(name, at + 1)
 
 
 def names_in(text: bytes) -> set[bytes]:
