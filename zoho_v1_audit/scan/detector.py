@@ -7,6 +7,7 @@ import binascii
 import bisect
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import PurePosixPath
 
 from zoho_v1_audit.datacentres import data_centre_of
@@ -165,16 +166,22 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
 
 
 class _LineIndex:
-    """Line index of any offset, from newline offsets gathered once (only when asked)."""
+    """Line index of any offset: newlines counted for the first few questions, then an index."""
+
+    _COUNTED = 16  # questions answered by counting before the whole blob is indexed
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.newlines: list[int] | None = None
+        self.asked = 0
+        self.ends: list[int] | None = None
 
     def of(self, offset: int) -> int:
-        if self.newlines is None:
-            self.newlines = [m.start() for m in re.finditer(rb"\n", self.data)]
-        return bisect.bisect_left(self.newlines, offset)
+        self.asked += 1
+        if self.asked <= self._COUNTED:
+            return self.data.count(b"\n", 0, offset)
+        if self.ends is None:  # where each line ends, counted in C: length plus its newline
+            self.ends = list(accumulate(map((1).__add__, map(len, self.data.split(b"\n")))))
+        return bisect.bisect_right(self.ends, offset)
 
     def span(self, offset: int) -> tuple[int, int]:
         start = self.data.rfind(b"\n", 0, offset) + 1
@@ -197,6 +204,7 @@ def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
     lines = _LineIndex(data)
     bound: dict[tuple[str, bytes], list[re.Match[bytes]]] = {}
     host: list[int | None] = []
+    mentions_zoho: list[bool] = []
     kept: list[_Hit] = []
     for hit in hits:
         rule = hit.rule
@@ -207,7 +215,13 @@ def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
                 continue
             hit.evidence = (_evidence_text(rule), lines.of(host[0]))
         elif rule.neighbours == "zoho-block":
-            at = neighbours.zoho_in_block(data, hit.line_start, hit.line_end)
+            if not mentions_zoho:
+                mentions_zoho.append(neighbours.mentions_zoho(data))
+            at = (
+                neighbours.zoho_in_block(data, hit.line_start, hit.line_end)
+                if mentions_zoho[0]
+                else None
+            )
             if at is None:
                 continue
             hit.evidence = (_evidence_text(rule), lines.of(at))

@@ -13,7 +13,7 @@ from functools import lru_cache
 _NAME = rb"[$@]?[A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,4}"
 _NAMES = re.compile(_NAME)
 _ZOHO = re.compile(rb"(?i)zoho")
-_ZOHO_HOST = re.compile(rb"(?i)[a-z0-9-]{1,40}\.zoho\.[a-z]{2,3}(?:\.[a-z]{2})?\b|zohoapis\.")
+_ZOHO_HOST = re.compile(rb"\.zoho\.[a-z]{2,3}\b|zohoapis\.")  # searched in lower-cased text
 _SECTION = re.compile(rb"\s{0,8}\[[^\]\n]{1,80}\]\s*")
 _BLOCK_REACH = 200  # lines walked each way when looking for a block's Zoho neighbour
 MAX_NAMES = 64  # distinct names followed to their bindings per blob: each costs one pass
@@ -50,9 +50,14 @@ def names_in(text: bytes) -> set[bytes]:
     return set(_NAMES.findall(text))
 
 
+def mentions_zoho(data: bytes) -> bool:
+    """Whether Zoho is named anywhere in the blob (else no block can name it)."""
+    return b"zoho" in data.lower()
+
+
 def zoho_host_offset(data: bytes) -> int | None:
-    """Where the first Zoho host name occurs in the blob, if any."""
-    m = _ZOHO_HOST.search(data)
+    """Where the first Zoho host name (`….zoho.<tld>`, `zohoapis.…`) occurs in the blob, if any."""
+    m = _ZOHO_HOST.search(data.lower())
     return None if m is None else m.start()
 
 
