@@ -32,6 +32,7 @@ _COMMENT_STARTS = (b"#", b"//", b"/*", b"*", b"<!--", b"--", b";", b"rem ", b"RE
 _IGNORE = re.compile(rb"zoho-v1-audit:\s?ignore(?:\[([a-z0-9, -]{1,200})\])?")
 _SNIPPET_WIDTH = 160
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
+_NEEDS_ZOHO = frozenset({"zoho-block", "zoho-file"})
 
 
 @dataclass(slots=True)
@@ -136,11 +137,16 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
     """Every match of every rule, in text order.
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
-    runs only on the lines where a keyword occurs.
+    runs only on the lines where a keyword occurs. Rules that need Zoho named near their match
+    do not run on blobs that never name it.
     """
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
-    for order, spans in prefilter_for(rules).spans_per_rule(data.lower()).items():
+    lower = data.lower()
+    names_zoho = b"zoho" in lower
+    for order, spans in prefilter_for(rules).spans_per_rule(lower).items():
         rule = rules.rules[order]
+        if rule.neighbours in _NEEDS_ZOHO and not names_zoho:
+            continue
         for start, end in spans:
             for m in rule.regex.finditer(data, start, end):
                 if end < len(data) and data[end] != 10:  # a window: confirm against the whole line
@@ -204,7 +210,6 @@ def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
     lines = _LineIndex(data)
     bound: dict[tuple[str, bytes], list[re.Match[bytes]]] = {}
     host: list[int | None] = []
-    mentions_zoho: list[bool] = []
     kept: list[_Hit] = []
     for hit in hits:
         rule = hit.rule
@@ -215,13 +220,7 @@ def _with_neighbours(data: bytes, hits: list[_Hit]) -> list[_Hit]:
                 continue
             hit.evidence = (_evidence_text(rule), lines.of(host[0]))
         elif rule.neighbours == "zoho-block":
-            if not mentions_zoho:
-                mentions_zoho.append(neighbours.mentions_zoho(data))
-            at = (
-                neighbours.zoho_in_block(data, hit.line_start, hit.line_end)
-                if mentions_zoho[0]
-                else None
-            )
+            at = neighbours.zoho_in_block(data, hit.line_start, hit.line_end)
             if at is None:
                 continue
             hit.evidence = (_evidence_text(rule), lines.of(at))

@@ -50,11 +50,6 @@ def names_in(text: bytes) -> set[bytes]:
     return set(_NAMES.findall(text))
 
 
-def mentions_zoho(data: bytes) -> bool:
-    """Whether Zoho is named anywhere in the blob (else no block can name it)."""
-    return b"zoho" in data.lower()
-
-
 def zoho_host_offset(data: bytes) -> int | None:
     """Where the first Zoho host name (`….zoho.<tld>`, `zohoapis.…`) occurs in the blob, if any."""
     m = _ZOHO_HOST.search(data.lower())
