@@ -138,14 +138,21 @@ def _collect_hits(data: bytes, rules: RuleSet) -> list[_Hit]:
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
     runs only on the lines where a keyword occurs. Rules that need Zoho named near their match
-    do not run on blobs that never name it.
+    do not run on blobs that never name it, nor rules that need context from the same file
+    when no rule that could provide it has a keyword there.
     """
     raw: list[tuple[int, int, Rule, re.Match[bytes]]] = []
     lower = data.lower()
     names_zoho = b"zoho" in lower
-    for order, spans in prefilter_for(rules).spans_per_rule(lower).items():
+    spans_of = {
+        order: spans
+        for order, spans in prefilter_for(rules).spans_per_rule(lower).items()
+        if names_zoho or rules.rules[order].neighbours not in _NEEDS_ZOHO
+    }
+    possible = frozenset(label for order in spans_of for label in rules.rules[order].provides)
+    for order, spans in spans_of.items():
         rule = rules.rules[order]
-        if rule.neighbours in _NEEDS_ZOHO and not names_zoho:
+        if rule.requires_scope == "file" and not _satisfied(rule, possible):
             continue
         for start, end in spans:
             for m in rule.regex.finditer(data, start, end):
