@@ -27,7 +27,14 @@ from zoho_v1_audit.models import (
     Stats,
 )
 from zoho_v1_audit.report.json import Document, to_document
-from zoho_v1_audit.ruleset import ENGINES, Rule, RuleSet, builtin_rules_dir, load_rules
+from zoho_v1_audit.ruleset import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    Rule,
+    RuleSet,
+    builtin_rules_dir,
+    load_rules,
+)
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, scan_files
@@ -50,7 +57,7 @@ class ScanOptions:
 
 
 def load_ruleset(
-    extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = (), engine: str = "auto"
+    extra: tuple[Path, ...] = (), disabled: tuple[str, ...] = (), engine: str = DEFAULT_ENGINE
 ) -> RuleSet:
     """The built-in rules plus the user's rule files, minus disabled rule ids, matched by
     `engine` (auto, hyperscan or python)."""

@@ -19,6 +19,7 @@ from zoho_v1_audit import __version__
 from zoho_v1_audit.baseline import DEFAULT_NAME as BASELINE_NAME
 from zoho_v1_audit.errors import AuditError, ExitCode, UsageError
 from zoho_v1_audit.models import Severity
+from zoho_v1_audit.ruleset import DEFAULT_ENGINE
 
 if TYPE_CHECKING:
     from zoho_v1_audit.app import ScanOptions
@@ -172,9 +173,10 @@ def scan(
     engine: Annotated[
         str,
         typer.Option(
-            help="Matching engine: auto (Hyperscan where installed), hyperscan or python."
+            help="Matching engine: python (exact), hyperscan (compiled, experimental) or auto "
+            "(Hyperscan where installed)."
         ),
-    ] = "auto",
+    ] = DEFAULT_ENGINE,
     show_secrets: Annotated[
         bool, typer.Option(help="Include full secret values in JSON output and the terminal.")
     ] = False,
@@ -340,7 +342,7 @@ def scan(
 
 
 def _ruleset(
-    cfg: Config, rules: list[Path] | None, disable: list[str] | None, engine: str = "auto"
+    cfg: Config, rules: list[Path] | None, disable: list[str] | None, engine: str = DEFAULT_ENGINE
 ) -> RuleSet:
     """Built-in rules, the configuration's and the command line's, minus the disabled ones."""
     from zoho_v1_audit import app as use_cases
@@ -534,9 +536,10 @@ def rules_list(
     engine: Annotated[
         str,
         typer.Option(
-            help="Matching engine: auto (Hyperscan where installed), hyperscan or python."
+            help="Matching engine: python (exact), hyperscan (compiled, experimental) or auto "
+            "(Hyperscan where installed)."
         ),
-    ] = "auto",
+    ] = DEFAULT_ENGINE,
 ) -> None:
     """Show every rule: id, category, severity, title and the engine that runs it."""
     from rich.console import Console

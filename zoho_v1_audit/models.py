@@ -183,6 +183,18 @@ class V1Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a finding that rests on context rests on: a short fixed phrase and the line it names.
+
+    `path` is set when that line is in another file.
+    """
+
+    text: str
+    line: int
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """One place in the scanned code."""
 
@@ -215,6 +227,7 @@ class Finding:
     secret_kind: str | None = None
     v1: V1Call | None = None
     needs_context: str | None = None
+    evidence: Evidence | None = None
     secret: str | None = field(default=None, repr=False, compare=False)
 
     @property

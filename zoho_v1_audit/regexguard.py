@@ -1,10 +1,11 @@
-"""Refuse regular expressions that can backtrack catastrophically.
+r"""Refuse regular expressions that can backtrack catastrophically.
 
 Patterns come from rule files and configuration that a scanned repository may carry, and run on
 lines megabytes long. Python's engine backtracks, so a pattern in which one repeat can match the
 same text in more than one way takes exponential time. Two shapes do that: a variable-length
 repeat inside another repeat (`(a+)+`), and alternatives inside a repeat that can start with the
-same character or match nothing (`(a|aa)*`, `(x|y?)+`). Both are refused.
+same character or match nothing (`(a|aa)*`, `(x|y?)+`). Both are refused; a possessive inner
+repeat (`(\.[a-z]*+)+`) takes one way only and is accepted.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def _unsafe(tree: Any, inside_repeat: bool) -> bool:
         name = str(op)
         if name in _REPEATS:
             low, high, sub = arg
-            if inside_repeat and low != high:
+            # A possessive repeat never gives back what it took: it cannot be retried in two ways.
+            if inside_repeat and low != high and name != "POSSESSIVE_REPEAT":
                 return True
             if _unsafe(sub, inside_repeat or high > 1):
                 return True

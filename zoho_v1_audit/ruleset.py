@@ -21,12 +21,16 @@ _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _FIELDS = {
     "id", "title", "category", "severity", "keywords", "pattern", "secret_kind", "strict_secret",
     "decode", "decoded", "provides", "requires", "requires_scope", "redundant_with",
-    "placeholders", "remediation", "examples",
+    "placeholders", "remediation", "examples", "neighbours", "bound_value", "evidence",
 }  # fmt: skip
+NEIGHBOURS = ("bound-name", "zoho-block", "zoho-file")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _BOUNDED_WIDTH = 4096  # widest match that lets the detector search windows instead of whole lines
 _REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
 ENGINES = ("auto", "hyperscan", "python")  # auto: Hyperscan where the binding imports
+# The exact engine by default: the bundled Hyperscan library misses some matches of some
+# patterns (a v1 URL template after `scope=crmapi ` on the same line), so it is opt-in.
+DEFAULT_ENGINE = "python"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +57,14 @@ class Rule:
     examples_no_match: tuple[str, ...] = ()
     source: str = ""
     max_width: int | None = None
+    neighbours: str | None = None
+    bound_value: re.Pattern[bytes] | None = None
+    evidence: str = ""
 
     @property
     def has_secret(self) -> bool:
-        """Whether matches carry a secret value."""
-        return "secret" in self.regex.groupindex
+        """Whether matches carry a secret value (bound-name rules take theirs from the binding)."""
+        return "secret" in self.regex.groupindex or self.bound_value is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +88,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     placeholders: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[bytes, ...] = field(default=())
-    engine: str = "auto"
+    engine: str = DEFAULT_ENGINE
     disabled: frozenset[str] = frozenset()
     files: tuple[RuleFile, ...] = ()
 
@@ -121,7 +128,7 @@ class RuleSet:
 def make_ruleset(
     rules: Sequence[Rule],
     placeholders: Sequence[re.Pattern[str]],
-    engine: str = "auto",
+    engine: str = DEFAULT_ENGINE,
     files: Sequence[RuleFile] = (),
 ) -> RuleSet:
     """Assemble a rule set and the union of its prefilter keywords."""
@@ -202,10 +209,19 @@ class _RuleReader:
         if not keywords or any(k != k.lower() for k in keywords):
             raise self.fail("keywords", "must be a non-empty list of lower-case literals")
         regex, max_width = self.pattern()
-        has_secret = "secret" in regex.groupindex
+        neighbours = self.raw.get("neighbours")
+        if neighbours is not None and neighbours not in NEIGHBOURS:
+            raise self.fail("neighbours", f"must be one of: {', '.join(NEIGHBOURS)}")
+        if (neighbours == "bound-name") != ("bound_value" in self.raw):
+            raise self.fail("bound_value", "is required exactly when neighbours is 'bound-name'")
+        if neighbours is not None and "evidence" not in self.raw:
+            raise self.fail("evidence", "is required with neighbours")
+        has_secret = "secret" in regex.groupindex or neighbours == "bound-name"
         if has_secret != ("secret_kind" in self.raw):
             raise self.fail(
-                "secret_kind", "is required exactly when the pattern has a (?P<secret>…) group"
+                "secret_kind",
+                "is required exactly when the pattern has a (?P<secret>…) group "
+                "or the rule takes a bound value",
             )
         scope = self.raw.get("requires_scope", "tree")
         if scope not in ("file", "tree"):
@@ -241,7 +257,18 @@ class _RuleReader:
             examples_no_match=tuple(reader.strings("no_match")),
             source=source,
             max_width=max_width,
+            neighbours=neighbours,
+            bound_value=self.bound_value(),
+            evidence=self.text("evidence") if "evidence" in self.raw else "",
         )
+
+    def bound_value(self) -> re.Pattern[bytes] | None:
+        """The shape a bound literal must have, compiled on bytes."""
+        if "bound_value" not in self.raw:
+            return None
+        source = self.text("bound_value")
+        self.regex_str("bound_value", source)
+        return re.compile(source.encode("utf-8"))
 
     def enum_list(self, key: str, values: list[str]) -> list[Category]:
         try:

@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any, cast
 
 from zoho_v1_audit import __version__
-from zoho_v1_audit.models import Configuration, Finding, Location, ScanResult, Secret, Stats, V1Call
+from zoho_v1_audit.models import (
+    Configuration,
+    Evidence,
+    Finding,
+    Location,
+    ScanResult,
+    Secret,
+    Stats,
+    V1Call,
+)
 
 SCHEMA_VERSION = "1"
 Document = dict[str, Any]
@@ -24,6 +33,20 @@ def _v1(call: V1Call | None) -> dict[str, Any] | None:
         "method": call.method,
         "product": call.product,
     }
+
+
+def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    return {"text": evidence.text, "line": evidence.line, "path": evidence.path}
+
+
+def evidence_label(evidence: dict[str, Any] | None) -> str | None:
+    """How a finding's evidence reads in a report ("v1 use on line 12 of src/api.rb")."""
+    if not evidence:
+        return None
+    path = evidence.get("path")
+    return f"{evidence['text']} of {path}" if path else str(evidence["text"])
 
 
 def _location(loc: Location) -> dict[str, Any]:
@@ -61,6 +84,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "secret_id": f.secret_id,
         "secret_kind": f.secret_kind,
         "v1": _v1(f.v1),
+        "evidence": _evidence(f.evidence),
         "owners": [],
     }
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report import guidance as g
-from zoho_v1_audit.report.json import Document, finding_secret, secret_key
+from zoho_v1_audit.report.json import Document, evidence_label, finding_secret, secret_key
 from zoho_v1_audit.report.plan import replacement_for
 
 SARIF_VERSION = "2.1.0"
@@ -76,6 +76,11 @@ def _rule(rule_id: str, findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]
     }
 
 
+def _with_evidence(message: str, finding: Mapping[str, Any]) -> str:
+    evidence = evidence_label(finding.get("evidence"))
+    return f"{message} Evidence: {evidence}." if evidence else message
+
+
 def _message(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) -> str:
     title = finding.get("title") or finding["rule_id"]
     if secret is not None:
@@ -116,6 +121,8 @@ def _properties(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) ->
         props["inHead"] = finding.get("in_head", True)
     if finding.get("v1"):
         props["v1"] = finding["v1"]
+    if finding.get("evidence"):
+        props["evidence"] = finding["evidence"]
     replacement = replacement_for(finding)
     if replacement is not None:
         props["replacement"] = {
@@ -158,7 +165,7 @@ def _result(
         "ruleId": finding["rule_id"],
         "ruleIndex": rule_index,
         "level": _level(finding, status),
-        "message": {"text": _message(finding, secret)},
+        "message": {"text": _with_evidence(_message(finding, secret), finding)},
         "locations": [
             {
                 "physicalLocation": {

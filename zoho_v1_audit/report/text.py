@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from zoho_v1_audit.report import RenderOptions
-from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.json import Document, evidence_label
 from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, summary_line
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -33,6 +33,8 @@ def _findings_table(doc: Document) -> Table:
             notes = [] if f["placement"] == "code" else [f["placement"]]
             if f["confidence"] != "high":
                 notes.append(f"{f['confidence']} confidence")
+            if evidence := evidence_label(f.get("evidence")):
+                notes.append(evidence)
             rule = f["rule_id"] + (f" ({', '.join(notes)})" if notes else "")
             table.add_row(
                 Text(severity, style=_STYLE[severity]),

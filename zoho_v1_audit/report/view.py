@@ -10,7 +10,7 @@ from typing import Any
 
 from zoho_v1_audit.migration import Replacement
 from zoho_v1_audit.report import guidance as g
-from zoho_v1_audit.report.json import Document, finding_secret, secret_key
+from zoho_v1_audit.report.json import Document, evidence_label, finding_secret, secret_key
 from zoho_v1_audit.report.links import LinkTemplate
 from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
 
@@ -104,6 +104,7 @@ class FindingView:
     secret_preview: str | None
     v1_call: str | None
     action: str
+    evidence: str | None = None
 
     @property
     def severity_rank(self) -> int:
@@ -276,6 +277,7 @@ def _finding(
         action=_action(
             f, status, replacement_for(f), secret.kind if secret else f.get("secret_kind")
         ),
+        evidence=evidence_label(f.get("evidence")),
     )
 
 

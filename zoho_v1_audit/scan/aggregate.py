@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from zoho_v1_audit.models import Finding, ScanWarning, Secret, Stats, preview
-from zoho_v1_audit.scan.detector import MAX_FINDINGS_PER_RULE, BlobScan
+from zoho_v1_audit.scan.detector import MAX_FINDINGS_PER_RULE, BlobScan, context_evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +37,16 @@ class Aggregator:
     suppressions: Suppressions = Suppressions()
     warnings: list[ScanWarning] = field(default_factory=list)
     _findings: list[Finding] = field(default_factory=list)
-    _context: set[str] = field(default_factory=set)
+    _context: dict[str, tuple[str, int]] = field(default_factory=dict)  # label: first place
 
     def add(self, scan: BlobScan) -> None:
         """Take one blob's result."""
         stats = self.stats
         self._findings.extend(scan.findings)
-        self._context |= scan.context
+        for label, line in scan.context_lines.items():
+            here = (scan.path, line)
+            if label not in self._context or here < self._context[label]:
+                self._context[label] = here
         stats.findings_ignored_inline += scan.ignored
         stats.placeholders += scan.placeholders
         for rule_id, count in scan.disabled.items():
@@ -62,8 +65,11 @@ class Aggregator:
         """Findings (context resolved, suppressions applied, sorted) and their secrets."""
         kept: list[Finding] = []
         for f in self._findings:
-            if f.needs_context is not None and f.needs_context not in self._context:
-                continue
+            if f.needs_context is not None:
+                if f.needs_context not in self._context:
+                    continue
+                path, line = self._context[f.needs_context]
+                f = replace(f, evidence=context_evidence(f.needs_context, line, path))
             if entry := self.suppressions.allowed(f):
                 self.stats.findings_allowlisted += 1
                 by = self.stats.allowlisted_by

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import PurePosixPath
 
 from zoho_v1_audit.datacentres import data_centre_of
@@ -17,6 +18,7 @@ from zoho_v1_audit.models import (
     Blob,
     Category,
     Confidence,
+    Evidence,
     Finding,
     Location,
     Placement,
@@ -25,6 +27,7 @@ from zoho_v1_audit.models import (
 )
 from zoho_v1_audit.redact import Span, masked, merge_spans, token_spans
 from zoho_v1_audit.ruleset import Rule, RuleSet
+from zoho_v1_audit.scan import neighbours
 from zoho_v1_audit.scan.prefilter import search_for
 from zoho_v1_audit.scan.text import decode
 
@@ -38,6 +41,9 @@ _CHUNK = 1 << 18
 _REACH = 256  # bytes either side of a snippet's window searched for secret shapes
 _WIDEST = 4096  # longest secret span looked back for
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
+_NEEDS_ZOHO = frozenset({"zoho-block", "zoho-file"})
+_ZOHO = re.compile(rb"(?i)zoho")
+_USE_REACH = 256  # bytes after a use of a value searched for the names it uses
 
 
 @dataclass(slots=True)
@@ -47,6 +53,7 @@ class BlobScan:
     path: str = ""
     findings: list[Finding] = field(default_factory=list)
     context: frozenset[str] = frozenset()
+    context_lines: dict[str, int] = field(default_factory=dict)  # label: first line showing it
     ignored: int = 0
     placeholders: int = 0
     disabled: Counter[str] = field(default_factory=Counter)  # matches of disabled rules
@@ -62,6 +69,7 @@ class _Hit:
     line_start: int
     line_end: int
     secret: str | None = None
+    evidence: tuple[str, int] | None = None  # text and the line index it points to
 
 
 def _is_placeholder(value: str, rule: Rule, rules: RuleSet) -> bool:
@@ -129,15 +137,15 @@ def _placement(path: str, data: bytes, line_start: int) -> Placement:
 
 
 class _SecretSpans:
-    """Where any rule's `secret` group matched, per line, in text order.
+    """Where any rule's `secret` group matched, per line.
 
     Every match counts, a placeholder's or a dropped one's included: a placeholder pattern
     decides what is reported, never what is masked.
     """
 
     def __init__(self) -> None:
-        self._starts: dict[int, list[int]] = {}
         self._spans: dict[int, list[Span]] = {}
+        self._starts: dict[int, list[int]] = {}  # per line, once sorted for a look-up
 
     def add(self, data: bytes, hit: _Hit) -> None:
         if not hit.rule.has_secret:
@@ -146,17 +154,21 @@ class _SecretSpans:
         if start < 0:
             return
         shows = is_generated(decode(data[start:end]), hit.rule.secret_kind)
-        self._starts.setdefault(hit.line_index, []).append(start)
         self._spans.setdefault(hit.line_index, []).append((start, end, shows))
+        self._starts.pop(hit.line_index, None)
 
     def near(self, line_index: int, begin: int, end: int) -> list[Span]:
         """The spans of a line that start within `_WIDEST` bytes before `begin` and before `end`."""
-        starts = self._starts.get(line_index)
-        if not starts:
+        spans = self._spans.get(line_index)
+        if not spans:
             return []
+        starts = self._starts.get(line_index)
+        if starts is None:
+            spans.sort()
+            starts = self._starts[line_index] = [span[0] for span in spans]
         low = bisect.bisect_left(starts, begin - _WIDEST)
         high = bisect.bisect_left(starts, end)
-        return self._spans[line_index][low:high]
+        return spans[low:high]
 
 
 def _snippet(data: bytes, hit: _Hit, secrets: _SecretSpans) -> str:
@@ -236,12 +248,28 @@ def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit
 
     A rule's matches stay on one line and contain one of its keywords, so each rule
     runs only on the lines where a keyword occurs (and, with the compiled engine, where
-    that engine says the rule may match). Line bounds are found once per line.
+    that engine says the rule may match). Rules that need Zoho named near their match do not
+    run on blobs that never name it, nor, in a blob of one chunk, rules that need context from
+    the same file when no rule that could provide it has a keyword there. Line bounds are found
+    once per line.
     """
     search = search_for(rules)
+    names_zoho = _ZOHO.search(data) is not None
     line_index, counted_to, line_start, line_end = 0, 0, 0, -1
     for chunk_start, chunk_end in _chunks(data):
-        found = search.spans(data[chunk_start:chunk_end])
+        found = {
+            order: spans
+            for order, spans in search.spans(data[chunk_start:chunk_end]).items()
+            if names_zoho or rules.rules[order].neighbours not in _NEEDS_ZOHO
+        }
+        if chunk_start == 0 and chunk_end == len(data):
+            possible = frozenset(label for order in found for label in rules.rules[order].provides)
+            found = {
+                order: spans
+                for order, spans in found.items()
+                if rules.rules[order].requires_scope != "file"
+                or _satisfied(rules.rules[order], possible)
+            }
         streams = [
             _rule_matches(
                 data,
@@ -261,6 +289,90 @@ def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit
                 if line_end < 0:
                     line_end = len(data)
             yield _Hit(rules.rules[order], order, m, line_index, line_start, line_end)
+
+
+class _LineIndex:
+    """Line index of any offset: newlines counted for the first few questions, then an index."""
+
+    _COUNTED = 16  # questions answered by counting before the whole blob is indexed
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.asked = 0
+        self.ends: list[int] | None = None
+
+    def of(self, offset: int) -> int:
+        self.asked += 1
+        if self.asked <= self._COUNTED:
+            return self.data.count(b"\n", 0, offset)
+        if self.ends is None:  # where each line ends, counted in C: length plus its newline
+            self.ends = list(accumulate(map((1).__add__, map(len, self.data.split(b"\n")))))
+        return bisect.bisect_right(self.ends, offset)
+
+    def span(self, offset: int) -> tuple[int, int]:
+        start = self.data.rfind(b"\n", 0, offset) + 1
+        end = self.data.find(b"\n", offset)
+        return start, len(self.data) if end < 0 else end
+
+
+def _evidence_text(rule: Rule, name: bytes = b"") -> str:
+    return rule.evidence.replace("{name}", name.decode("ascii", "replace"))
+
+
+class _Neighbours:
+    """Context rules' hits kept only where their neighbour is found, with evidence.
+
+    A bound-name rule matches where a value is used; what it reports is the literal bound to a
+    name on that line, at the binding, pointing back to the use.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._lines: _LineIndex | None = None
+        self._host: list[int | None] = []
+        self._bound: dict[tuple[str, bytes], list[re.Match[bytes]]] = {}
+
+    @property
+    def lines(self) -> _LineIndex:
+        if self._lines is None:
+            self._lines = _LineIndex(self.data)
+        return self._lines
+
+    def resolve(self, hit: _Hit) -> Iterator[_Hit]:
+        """The hit itself, with its evidence; nothing when its neighbour is missing; or, for a
+        bound name, the literals bound to it."""
+        rule, data = hit.rule, self.data
+        if rule.neighbours == "zoho-file":
+            if not self._host:
+                self._host.append(neighbours.zoho_host_offset(data))
+            if self._host[0] is None:
+                return
+            hit.evidence = (_evidence_text(rule), self.lines.of(self._host[0]))
+        elif rule.neighbours == "zoho-block":
+            at = neighbours.zoho_in_block(data, hit.line_start, hit.line_end)
+            if at is None:
+                return
+            hit.evidence = (_evidence_text(rule), self.lines.of(at))
+        elif rule.neighbours == "bound-name" and rule.bound_value is not None:
+            yield from self._bound_literals(hit, rule.bound_value)
+            return
+        yield hit
+
+    def _bound_literals(self, hit: _Hit, value: re.Pattern[bytes]) -> Iterator[_Hit]:
+        rule, lines, bound = hit.rule, self.lines, self._bound
+        use = self.data[hit.match.start() : min(hit.line_end, hit.match.end() + _USE_REACH)]
+        for name in sorted(neighbours.names_in(use)):
+            key = (rule.id, name)
+            if key not in bound and len(bound) >= neighbours.MAX_NAMES:
+                continue
+            if key not in bound:
+                bound[key] = list(neighbours.bound_literals(self.data, name, value))
+            for literal in bound[key]:
+                index = lines.of(literal.start("secret"))
+                start, end = lines.span(literal.start("secret"))
+                found = _Hit(rule, hit.order, literal, index, start, end)
+                found.evidence = (_evidence_text(rule, name), hit.line_index)
+                yield found
 
 
 def _v1_call(hit: _Hit) -> V1Call | None:
@@ -332,24 +444,40 @@ def detect(blob: Blob, rules: RuleSet) -> BlobScan:
     hits: list[_Hit] = []
     secrets = _SecretSpans()
     counts = _Counts()
-    for hit in _collect_hits(data, rules, counts):
-        secrets.add(data, hit)  # masked wherever it shows, whichever rule reports it
-        if not _keep(hit, rules, result) or not counts.take(hit.order):
-            continue
-        if hit.rule.id in rules.disabled:
-            result.disabled[hit.rule.id] += 1
-        else:
-            hits.append(hit)
+    near = _Neighbours(data)
+    for found in _collect_hits(data, rules, counts):
+        for hit in near.resolve(found):
+            secrets.add(data, hit)  # masked wherever it shows, whichever rule reports it
+            if not _keep(hit, rules, result) or not counts.take(hit.order):
+                continue
+            if hit.rule.id in rules.disabled:
+                result.disabled[hit.rule.id] += 1
+            else:
+                hits.append(hit)
     for order, count in counts.overflow.items():
         rule_id = rules.rules[order].id
         (result.disabled if rule_id in rules.disabled else result.capped)[rule_id] += count
+    hits.sort(key=lambda h: (h.match.start(), h.order))  # bound names report before their use
     result.context = frozenset(label for h in hits for label in h.rule.provides)
+    # A rule whose context must be in this file and is not gives way before overlaps are settled.
+    hits = [
+        h for h in hits if h.rule.requires_scope != "file" or _satisfied(h.rule, result.context)
+    ]
+    provided_at: dict[str, int] = {}
+    for h in hits:
+        for label in h.rule.provides:
+            provided_at.setdefault(label, h.line_index)
+    numbers = blob.line_numbers
+    result.context_lines = {
+        label: numbers[index] if numbers is not None else index + 1
+        for label, index in provided_at.items()
+    }
     calls = {h.line_index: c for h in hits if (c := _v1_call(h)) and c.data_centre}
     first_dc = next(iter(calls.values()), None)
     columns, ignores = _Columns(data), _Ignores(data)
     for hit in _drop_overlaps(hits):
         dc_call = calls.get(hit.line_index) or first_dc
-        finding = _finding(blob, hit, result.context, secrets, dc_call, columns)
+        finding = _finding(blob, hit, result.context_lines, secrets, dc_call, columns)
         if finding is None:
             continue
         if ignores.suppress(hit):
@@ -378,20 +506,40 @@ class _Columns:
         return self.column
 
 
+def _satisfied(rule: Rule, context: frozenset[str]) -> bool:
+    return rule.requires is None or rule.requires in context
+
+
+_CONTEXT_PHRASES = {"v1": "v1 use", "tokengen": "token generation"}
+
+
+def context_evidence(label: str, line: int, path: str | None = None) -> Evidence:
+    """Evidence that a finding rests on a context label shown on a line."""
+    return Evidence(f"{_CONTEXT_PHRASES.get(label, label)} on line {line}", line, path)
+
+
 def _finding(
     blob: Blob,
     hit: _Hit,
-    context: frozenset[str],
+    context: dict[str, int],
     secrets: _SecretSpans,
     dc_call: V1Call | None,
     columns: _Columns,
 ) -> Finding | None:
     rule, data = hit.rule, blob.data
+    numbers = blob.line_numbers
     needs: str | None = None
+    evidence: Evidence | None = None
+    if hit.evidence is not None:
+        text, index = hit.evidence
+        at = numbers[index] if numbers is not None else index + 1
+        evidence = Evidence(text.replace("{line}", str(at)), at)
     if rule.requires and rule.requires not in context:
         if rule.requires_scope == "file":
             return None
         needs = rule.requires
+    elif rule.requires and evidence is None:
+        evidence = context_evidence(rule.requires, context[rule.requires])
     placement = _placement(blob.path, data, hit.line_start)
     severity = rule.severity
     if hit.secret is not None:
@@ -404,7 +552,6 @@ def _finding(
         call = _v1_call(hit)
     start, end = hit.match.span("secret" if hit.secret is not None else 0)
     column = columns.at(hit.line_start, start)
-    numbers = blob.line_numbers
     line_no = numbers[hit.line_index] if numbers is not None else hit.line_index + 1
     return Finding(
         rule_id=rule.id,
@@ -426,5 +573,6 @@ def _finding(
         secret_kind=rule.secret_kind,
         v1=call,
         needs_context=needs,
+        evidence=evidence,
         secret=hit.secret,
     )

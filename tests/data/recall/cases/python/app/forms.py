@@ -1,0 +1,4 @@
+"""Sign-up form handling (no CRM here)."""
+
+xmlData = "<signup><name>{}</name></signup>"
+newFormat = True
