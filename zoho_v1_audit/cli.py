@@ -121,7 +121,10 @@ def _render_options(
 @app.command()
 def scan(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or directories to scan.", show_default=".")
+        list[Path] | None,
+        typer.Argument(
+            help="Files, directories or archives to scan; - reads standard input.", show_default="."
+        ),
     ] = None,
     fmt: Annotated[
         str | None,
@@ -244,11 +247,21 @@ def scan(
             help="Configuration file (default: .zoho-v1-audit.yaml or pyproject.toml, searched upwards).",
         ),
     ] = None,
+    stdin_name: Annotated[
+        str, typer.Option(help="The path reports give standard input (-).")
+    ] = "stdin",
+    max_archive_depth: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Archives opened inside archives, counting the outermost (0: none)."
+        ),
+    ] = 4,
 ) -> None:
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
     from zoho_v1_audit import app as use_cases
     from zoho_v1_audit.progress import scan_progress
     from zoho_v1_audit.report import OutputFormat
+    from zoho_v1_audit.scan.archives import Limits
 
     with _errors():
         from zoho_v1_audit.config import load_config
@@ -273,7 +286,11 @@ def scan(
         ruleset = _ruleset(cfg, rules, disable)
         options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
         options = dataclasses.replace(
-            options, respect_gitignore=respect_gitignore, jobs=jobs or os.cpu_count() or 1
+            options,
+            respect_gitignore=respect_gitignore,
+            jobs=jobs or os.cpu_count() or 1,
+            stdin_name=stdin_name,
+            archives=Limits(max_depth=max_archive_depth),
         )
         interactive = sys.stderr.isatty()
         if git or staged:

@@ -103,12 +103,15 @@ class Blob:
 
     `line_numbers`, when set, maps the blob's n-th line (0-based) to its real line
     number in the file; history and staged sources use it for the added lines of a diff.
+    `offsets`, when set, says the blob holds a binary file's printable strings, one a line,
+    and maps each to the byte offset it starts at.
     """
 
     path: str
     data: bytes
     origin: Origin = Origin()
     line_numbers: tuple[int, ...] | None = None
+    offsets: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,16 +127,21 @@ class V1Call:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """One place in the scanned code."""
+    """One place in the scanned code.
+
+    In a binary file `line` is None and `offset` is the byte offset of the printable string
+    holding the match (columns count within that string).
+    """
 
     path: str
-    line: int
+    line: int | None
     column: int
     end_column: int
     commit: str | None = None
     author: str | None = None
     date: str | None = None
     in_head: bool = True
+    offset: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

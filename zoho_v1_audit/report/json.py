@@ -29,6 +29,7 @@ def _location(loc: Location) -> dict[str, Any]:
     return {
         "path": loc.path,
         "line": loc.line,
+        "offset": loc.offset,
         "column": loc.column,
         "commit": loc.commit,
         "author": loc.author,
@@ -48,6 +49,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "placement": f.placement.value,
         "path": loc.path,
         "line": loc.line,
+        "offset": loc.offset,
         "column": loc.column,
         "end_column": loc.end_column,
         "commit": loc.commit,

@@ -11,13 +11,13 @@ from rich.text import Text
 
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.json import Document
-from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, summary_line
+from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, spot, summary_line
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 def _where(item: dict[str, Any]) -> str:
-    where = f"{item['path']}:{item['line']}"
+    where = spot(item["path"], item["line"], item.get("offset"))
     if item.get("commit"):
         where += f" @{item['commit'][:10]}"
     return where

@@ -288,7 +288,7 @@ def _finding(
         call = _v1_call(hit)
     start, end = hit.match.span("secret" if hit.secret is not None else 0)
     column = columns.at(hit.line_start, start)
-    numbers = blob.line_numbers
+    numbers, offsets = blob.line_numbers, blob.offsets
     line_no = numbers[hit.line_index] if numbers is not None else hit.line_index + 1
     return Finding(
         rule_id=rule.id,
@@ -297,12 +297,13 @@ def _finding(
         severity=severity,
         location=Location(
             path=blob.path,
-            line=line_no,
+            line=None if offsets is not None else line_no,
             column=column,
             end_column=columns.at(hit.line_start, end),
             commit=blob.origin.commit,
             author=blob.origin.author,
             date=blob.origin.date,
+            offset=None if offsets is None else offsets[hit.line_index],
         ),
         snippet=_snippet(data, hit, secret_spans.get(hit.line_index, [])),
         confidence=Confidence.MEDIUM if needs else Confidence.HIGH,
