@@ -121,9 +121,10 @@ def _render_options(
 @app.command()
 def scan(
     paths: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Argument(
-            help="Files, directories or archives to scan; - reads standard input.", show_default="."
+            help="Files, directories or archives to scan; - reads standard input; or a git URL.",
+            show_default=".",
         ),
     ] = None,
     fmt: Annotated[
@@ -256,6 +257,10 @@ def scan(
             min=0, help="Archives opened inside archives, counting the outermost (0: none)."
         ),
     ] = 4,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where remote repositories are cloned.", show_default="user cache dir"),
+    ] = None,
 ) -> None:
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
     from zoho_v1_audit import app as use_cases
@@ -266,7 +271,8 @@ def scan(
     with _errors():
         from zoho_v1_audit.config import load_config
 
-        cfg = load_config((paths or [Path(".")])[0], config)
+        roots, remote = _targets(paths or ["."], cache_dir, staged)
+        cfg = load_config(roots[0], config)
         threshold = _fail_on(fail_on or cfg.fail_on or "low")
         stdout_format = _stdout_format(fmt)
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
@@ -284,7 +290,7 @@ def scan(
             )
             check_options(verify_options)
         ruleset = _ruleset(cfg, rules, disable)
-        options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
+        options = _scan_options(cfg, roots, exclude, max_file_size, baseline)
         options = dataclasses.replace(
             options,
             respect_gitignore=respect_gitignore,
@@ -313,8 +319,24 @@ def scan(
                 result.secrets, verify_options, progress=interactive
             )
         doc = use_cases.document(result, show_secrets=show_secrets, owners=owners or cfg.owners)
+        if remote is not None:
+            doc["scan"]["roots"] = [remote]
         _write_outputs(doc, targets, stdout_format, render_options)
         raise typer.Exit(use_cases.exit_code(doc, threshold))
+
+
+def _targets(
+    paths: list[str], cache_dir: Path | None, staged: bool
+) -> tuple[list[Path], str | None]:
+    """Local paths to scan, and the URL when the target is a remote repository (cloned first)."""
+    from zoho_v1_audit.scan.remote import default_cache_dir, fetch, is_remote
+
+    urls = [p for p in paths if is_remote(p)]
+    if not urls:
+        return [Path(p) for p in paths], None
+    if len(paths) > 1 or staged:
+        raise UsageError("a remote repository is scanned alone, and not with --staged")
+    return [fetch(urls[0], cache_dir or default_cache_dir())], urls[0]
 
 
 def _ruleset(cfg: Config, rules: list[Path] | None, disable: list[str] | None) -> RuleSet:
@@ -329,7 +351,7 @@ def _ruleset(cfg: Config, rules: list[Path] | None, disable: list[str] | None) -
 
 def _scan_options(
     cfg: Config,
-    paths: list[Path] | None,
+    paths: list[Path],
     exclude: list[str] | None,
     max_file_size: str | None,
     baseline: Path | None,
@@ -341,7 +363,7 @@ def _scan_options(
     from zoho_v1_audit.scan.aggregate import Suppressions
 
     return use_cases.ScanOptions(
-        paths=tuple(paths or [Path(".")]),
+        paths=tuple(paths),
         excludes=(*cfg.exclude, *(exclude or ())),
         includes=cfg.include,
         max_file_size=parse_size(max_file_size)
