@@ -333,6 +333,9 @@ def _targets(
 
     urls = [p for p in paths if is_remote(p)]
     if not urls:
+        for p in paths:
+            if p != "-" and os.path.exists(p) and not os.access(p, os.R_OK):
+                raise UsageError(f"{p} is not readable")
         return [Path(p) for p in paths], None
     if len(paths) > 1 or staged:
         raise UsageError("a remote repository is scanned alone, and not with --staged")

@@ -90,11 +90,13 @@ def preview(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a blob came from when it is not the working tree."""
+    """Where a blob came from when it is not the working tree: a commit, or an image layer."""
 
     commit: str | None = None
     author: str | None = None
     date: str | None = None
+    layer: str | None = None  # a container image's layer digest
+    in_final_image: bool | None = None  # False: a later layer deleted or replaced the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,8 @@ class Location:
     date: str | None = None
     in_head: bool = True
     offset: int | None = None
+    layer: str | None = None
+    in_final_image: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

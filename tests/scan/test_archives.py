@@ -195,3 +195,9 @@ def test_encrypted_and_corrupt_members_are_warnings(tmp_path: Path) -> None:
         ("a.zip!/secret.txt", "encrypted member not read"),
         ("truncated.jar", "cannot read archive"),
     }
+
+
+def test_member_names_are_not_terminal_markup(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"evil.zip": zip_bytes({"[bold]x.env": ENV})})
+    text = audit("scan", str(tmp_path)).stdout
+    assert "evil.zip!/[bold]x.env" in "".join(text.split())

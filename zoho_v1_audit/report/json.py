@@ -35,6 +35,8 @@ def _location(loc: Location) -> dict[str, Any]:
         "author": loc.author,
         "date": loc.date,
         "in_head": loc.in_head,
+        "layer": loc.layer,
+        "in_final_image": loc.in_final_image,
     }
 
 
@@ -56,6 +58,8 @@ def _finding(f: Finding) -> dict[str, Any]:
         "author": loc.author,
         "date": loc.date,
         "in_head": loc.in_head,
+        "layer": loc.layer,
+        "in_final_image": loc.in_final_image,
         "snippet": f.snippet,
         "fingerprint": f.fingerprint,
         "secret_sha256": f.secret_sha256,

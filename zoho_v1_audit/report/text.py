@@ -16,11 +16,15 @@ from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, spot, summar
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
-def _where(item: dict[str, Any]) -> str:
+def _where(item: dict[str, Any]) -> Text:
+    """Where a finding is, as plain text: paths (archive member names too) are never markup."""
     where = spot(item["path"], item["line"], item.get("offset"))
     if item.get("commit"):
         where += f" @{item['commit'][:10]}"
-    return where
+    if item.get("layer"):
+        gone = ", deleted in a later layer" if item.get("in_final_image") is False else ""
+        where += f" [layer {item['layer'][:19]}{gone}]"
+    return Text(where)
 
 
 def _findings_table(doc: Document) -> Table:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import bz2
 import functools
 import gzip
-import io
 import lzma
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, Protocol, cast
+from typing import IO, Literal, Protocol, cast
 
 Kind = Literal["zip", "tar", "gzip", "bzip2", "xz"]
 
@@ -55,6 +54,7 @@ def kind_of(head: bytes) -> Kind | None:
 
 def member_path(archive: str, name: str) -> str:
     """`archive!/name`, with control characters (NUL included) shown as `\\xNN` escapes."""
+    name = name.removeprefix("./")
     clean = "".join(c if c >= " " and c != "\x7f" else f"\\x{ord(c):02x}" for c in name)
     return f"{archive}{_SEPARATOR}{clean}"
 
@@ -99,12 +99,16 @@ class Budget:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A member read into memory, or the reason it was not (`data` None)."""
+    """A member read into memory, or the reason it was not (`data` None).
+
+    `path` is how reports name it; `name` is the name the archive gives it, unescaped.
+    """
 
     path: str
     data: bytes | None
     reason: str = ""
     message: str | None = None
+    name: str = ""
 
 
 class _Readable(Protocol):
@@ -115,7 +119,7 @@ class _Readable(Protocol):
 class _Counting:
     """A file object that counts the (compressed) bytes read through it."""
 
-    raw: BinaryIO
+    raw: IO[bytes]
     count: int = 0
 
     def read(self, n: int = -1, /) -> bytes:
@@ -161,7 +165,7 @@ def _read_capped(
     return data, len(data) > limit
 
 
-def members(kind: Kind, fh: BinaryIO, path: str, budget: Budget, cap: Cap) -> Iterator[Member]:
+def members(kind: Kind, fh: IO[bytes], path: str, budget: Budget, cap: Cap) -> Iterator[Member]:
     """Every file member of an archive, read within the cap and the budget.
 
     A corrupt archive or member ends as a Member without data; budgets raise BudgetExceeded.
@@ -179,7 +183,7 @@ def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _zip_members(fh: BinaryIO, path: str, budget: Budget, cap: Cap) -> Iterator[Member]:
+def _zip_members(fh: IO[bytes], path: str, budget: Budget, cap: Cap) -> Iterator[Member]:
     with zipfile.ZipFile(fh) as zf:
         for info in zf.infolist():
             if info.is_dir():
@@ -198,11 +202,11 @@ def _zip_members(fh: BinaryIO, path: str, budget: Budget, cap: Cap) -> Iterator[
                 yield Member(where, None, "archive-error", f"cannot read member: {_why(exc)}")
                 continue
             budget.spend(len(data))
-            yield _member(where, data, over)
+            yield _member(path, info.filename, data, over)
 
 
 def _decompressor(kind: Kind, raw: _Counting) -> _Readable:
-    compressed = cast(BinaryIO, raw)  # read() is all the decompressors call
+    compressed = cast(IO[bytes], raw)  # read() is all the decompressors call
     if kind == "gzip":
         return gzip.GzipFile(fileobj=compressed, mode="rb")
     if kind == "bzip2":
@@ -213,7 +217,7 @@ def _decompressor(kind: Kind, raw: _Counting) -> _Readable:
 
 
 def _stream_members(
-    kind: Kind, fh: BinaryIO, path: str, budget: Budget, cap: Cap
+    kind: Kind, fh: IO[bytes], path: str, budget: Budget, cap: Cap
 ) -> Iterator[Member]:
     """A tar (plain or compressed) member by member, or a single compressed file."""
     raw = _Counting(fh)
@@ -222,10 +226,9 @@ def _stream_members(
     if kind != "tar" and kind_of(head) != "tar":
         budget.member()
         name = path.rsplit("/", 1)[-1]
-        where = member_path(path, name.rsplit(".", 1)[0] if "." in name else name)
         data, over = _read_capped(_Prefixed(head, stream), cap, budget, lambda: raw.count)
         budget.spend(len(data))
-        yield _member(where, data, over)
+        yield _member(path, name.rsplit(".", 1)[0] if "." in name else name, data, over)
         return
     unpacked = 0
     with tarfile.open(fileobj=_Prefixed(head, stream), mode="r|") as tf:  # type: ignore[call-overload]
@@ -239,13 +242,9 @@ def _stream_members(
             extracted = tf.extractfile(info)
             if extracted is not None:
                 data, over = _read_capped(extracted, cap, budget, lambda: raw.count)
-                yield _member(member_path(path, info.name), data, over)
+                yield _member(path, info.name, data, over)
 
 
-def _member(where: str, data: bytes, over: bool) -> Member:
-    return Member(where, None, "too-large") if over else Member(where, data)
-
-
-def open_bytes(data: bytes) -> BinaryIO:
-    """An in-memory archive as a file object."""
-    return io.BytesIO(data)
+def _member(archive: str, name: str, data: bytes, over: bool) -> Member:
+    where = member_path(archive, name)
+    return Member(where, None, "too-large", name=name) if over else Member(where, data, name=name)

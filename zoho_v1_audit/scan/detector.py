@@ -304,6 +304,8 @@ def _finding(
             author=blob.origin.author,
             date=blob.origin.date,
             offset=None if offsets is None else offsets[hit.line_index],
+            layer=blob.origin.layer,
+            in_final_image=blob.origin.in_final_image,
         ),
         snippet=_snippet(data, hit, secret_spans.get(hit.line_index, [])),
         confidence=Confidence.MEDIUM if needs else Confidence.HIGH,

@@ -7,16 +7,39 @@ import io
 import os
 import stat
 import sys
+import tarfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
 import pathspec
 
-from zoho_v1_audit.models import Blob
-from zoho_v1_audit.scan.archives import HEAD, Budget, BudgetExceeded, Kind, Limits, kind_of, members
+from zoho_v1_audit.models import Blob, Origin
+from zoho_v1_audit.scan.archives import (
+    HEAD,
+    Budget,
+    BudgetExceeded,
+    Cap,
+    Kind,
+    Limits,
+    Member,
+    kind_of,
+    member_path,
+    members,
+)
 from zoho_v1_audit.scan.binary import is_media, printable_runs
+from zoho_v1_audit.scan.image import (
+    Image,
+    ImageError,
+    Opener,
+    Overlay,
+    dir_opener,
+    is_layout_dir,
+    is_whiteout,
+    read_image,
+    tar_opener,
+)
 from zoho_v1_audit.scan.text import scannable
 
 SKIP_DIRS = frozenset({".git"})
@@ -79,7 +102,7 @@ class TreeWalker:
             prefix = _display_root(root, several)
             if str(root) == STDIN:
                 yield FileTask(STDIN, self.stdin_name)
-            elif root.is_file():
+            elif root.is_file() or (root.is_dir() and is_layout_dir(root)):
                 yield FileTask(str(root), prefix.rstrip("/") or root.name)
             elif root.is_dir():
                 yield from self._walk(root.resolve(), prefix)
@@ -206,6 +229,9 @@ def _spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 
 def read_blobs(task: FileTask, reading: Reading) -> Iterator[Blob | Skip]:
     """The scannable blobs of one file (several for an archive), and what was skipped."""
+    if os.path.isdir(task.disk_path):  # an OCI image layout named on the command line
+        yield from _image_dir(task.path, Path(task.disk_path), reading)
+        return
     try:
         with _open(task) as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -267,24 +293,99 @@ def _archive(
     budget: Budget | None,
     depth: int,
 ) -> Iterator[Blob | Skip]:
-    """An archive's members, each expanded in turn; a budget ends the outermost archive."""
+    """An archive's members, each expanded in turn; a budget ends the outermost archive.
+
+    An uncompressed tar named in the tree may be a container image: then its layers are read.
+    """
     if budget is None:
+        if kind == "tar" and (image := _image_tar(path, fh, reading)) is not None:
+            yield from image
+            return
         outer = Budget(reading.limits)
         try:
             yield from _archive(path, kind, fh, reading, outer, depth)
         except BudgetExceeded as exc:
             yield Skip(path, "archive-budget", f"archive partly scanned: {exc}")
         return
+    for member in members(kind, fh, path, budget, _cap(reading, depth)):
+        yield from _member_blobs(member, reading, budget, depth)
+
+
+def _cap(reading: Reading, depth: int) -> Cap:
+    """How much of a member to read: a nested archive that will be opened gets more room."""
     limits = reading.limits
 
     def cap(head: bytes) -> int:
         nested = kind_of(head) is not None and depth + 1 < limits.max_depth
         return limits.max_nested if nested else reading.max_size
 
-    for member in members(kind, fh, path, budget, cap):
-        if reading.excluded(member.path):
-            yield Skip(member.path, "excluded")
-        elif member.data is None:
-            yield Skip(member.path, member.reason, member.message)
-        else:
-            yield from _expand(member.path, member.data, reading, budget, depth + 1)
+    return cap
+
+
+def _member_blobs(
+    member: Member, reading: Reading, budget: Budget, depth: int
+) -> Iterator[Blob | Skip]:
+    if reading.excluded(member.path):
+        yield Skip(member.path, "excluded")
+    elif member.data is None:
+        yield Skip(member.path, member.reason, member.message)
+    else:
+        yield from _expand(member.path, member.data, reading, budget, depth + 1)
+
+
+def _image_tar(path: str, fh: BinaryIO, reading: Reading) -> Iterator[Blob | Skip] | None:
+    """A container image's blobs when the tar holds one (else None, the file rewound)."""
+    try:
+        tf = tarfile.TarFile(fileobj=fh)
+        found = read_image(tar_opener(tf))
+    except (tarfile.TarError, OSError, ImageError):
+        found = None
+    fh.seek(0)
+    if found is None:
+        return None
+    return image_blobs(path, found, tar_opener(tf), reading)
+
+
+def _image_dir(path: str, root: Path, reading: Reading) -> Iterator[Blob | Skip]:
+    open_ = dir_opener(root)
+    try:
+        image = read_image(open_)
+    except ImageError as exc:
+        yield Skip(path, "image-error", f"cannot read image: {exc}")
+        return
+    if image is not None:
+        yield from image_blobs(path, image, open_, reading)
+
+
+def image_blobs(path: str, image: Image, open_: Opener, reading: Reading) -> Iterator[Blob | Skip]:
+    """The config listing, then every layer newest first, each file tagged with its layer."""
+    yield Blob(member_path(path, "config"), image.config)
+    overlay = Overlay(set(), set())
+    for layer in reversed(image.layers):
+        fh = open_(layer.name)
+        if fh is None:
+            yield Skip(member_path(path, layer.name), "image-error", "layer missing from the image")
+            continue
+        names: list[str] = []
+        budget = Budget(reading.limits)
+        with fh:
+            kind = kind_of(fh.read(HEAD))
+            fh.seek(0)
+            if kind is None:
+                yield Skip(
+                    member_path(path, layer.name), "image-error", "layer format not readable"
+                )
+                continue
+            try:
+                for member in members(kind, fh, path, budget, _cap(reading, 0)):
+                    names.append(member.name)
+                    if is_whiteout(member.name):
+                        continue
+                    origin = Origin(
+                        layer=layer.digest, in_final_image=not overlay.hidden(member.name)
+                    )
+                    for blob in _member_blobs(member, reading, budget, 0):
+                        yield replace(blob, origin=origin) if isinstance(blob, Blob) else blob
+            except BudgetExceeded as exc:
+                yield Skip(path, "archive-budget", f"layer {layer.digest} partly scanned: {exc}")
+        overlay.cover(names)
