@@ -61,7 +61,8 @@ def run_git(
 def git_message(stderr: bytes) -> str:
     """The last meaningful line git wrote to stderr."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return lines[-1].removeprefix("fatal: ") if lines else "no message"
+    fatal = [ln for ln in lines if ln.startswith("fatal: ")][:1]  # the cause, not the advice
+    return (fatal or lines or ["no message"])[-1].removeprefix("fatal: ")
 
 
 def scan_dir(path: Path) -> Path:

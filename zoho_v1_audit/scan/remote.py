@@ -61,7 +61,9 @@ def fetch(url: str, cache_dir: Path) -> Path:
     dest = repos / hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
     if (dest / ".git").is_dir():
         run_git(dest, "fetch", "--prune", "--tags", "--force", "--no-recurse-submodules", "origin")
-        run_git(dest, "reset", "--hard", "--quiet", "refs/remotes/origin/HEAD")
+        head = "refs/remotes/origin/HEAD"
+        if run_git(dest, "rev-parse", "--verify", "--quiet", head, ok=(0, 1)).returncode == 0:
+            run_git(dest, "reset", "--hard", "--quiet", head)  # an empty remote has no HEAD
         return dest
     repos.mkdir(parents=True, exist_ok=True)
     partial = repos / f"{dest.name}.{os.getpid()}.partial"
