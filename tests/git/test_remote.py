@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.git.cli import audit
+from tests.git.daemon import git_daemon
 from tests.git.repo import GitRepo
 from tests.helpers import TOKEN, TOKEN_EU
 from zoho_v1_audit.scan.remote import default_cache_dir, is_remote
@@ -27,44 +26,11 @@ def origin(tmp_path: Path) -> GitRepo:
     return repo
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def daemon(origin: GitRepo) -> Iterator[str]:
     """`git daemon` on a free loopback port serving the origin; its git:// URL."""
-    base = origin.path.parent
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            "git",
-            "daemon",
-            "--reuseaddr",
-            "--export-all",
-            "--listen=127.0.0.1",
-            f"--port={port}",
-            f"--base-path={base}",
-            str(base),
-        ],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield f"git://127.0.0.1:{port}/crm"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with git_daemon(origin.path.parent) as base:
+        yield f"{base}/crm"
 
 
 def test_git_daemon_history_finds_the_removed_token(daemon: str, tmp_path: Path) -> None:
