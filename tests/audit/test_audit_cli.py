@@ -78,7 +78,9 @@ def test_a_fix_shows_in_the_trend(org: Org, tmp_path: Path) -> None:
     args = ("--db", str(db), "--cache-dir", str(cache))
     assert audit("audit", org.url("crm"), org.url("clean"), *args).code == 0
     crm = org.repos["crm"]
-    fixed = V1_CALL.replace("crm.zoho.com/crm/private/json/Leads/getRecords", "www.zohoapis.com/crm/v2/Leads")
+    fixed = V1_CALL.replace(
+        "crm.zoho.com/crm/private/json/Leads/getRecords", "www.zohoapis.com/crm/v2/Leads"
+    )
     crm.commit("use API 2.0 for the URL", {"src/leads.py": fixed})
     second = audit("audit", org.url("crm"), org.url("clean"), *args)
     assert second.code == 0, second.stderr
@@ -140,7 +142,8 @@ def test_bad_databases_and_options_are_usage_errors(tmp_path: Path) -> None:
     run = audit("audit", str(tmp_path), "--db", str(newer))
     assert run.code == 2 and "newer than this tool" in run.stderr
     for shard in ("0/2", "3/2", "1", "a/b"):
-        assert audit("audit", str(tmp_path), "--shard", shard, "--db", str(tmp_path / "x.db")).code == 2
+        run = audit("audit", str(tmp_path), "--shard", shard, "--db", str(tmp_path / "x.db"))
+        assert run.code == 2 and "--shard must be I/N" in run.stderr
     assert audit("audit", "--db", str(tmp_path / "x.db")).code == 2  # nothing to audit
     run = audit("audit", "https://ada:pw-123@127.0.0.1/r.git", "--db", str(tmp_path / "x.db"))
     assert run.code == 2 and "pw-123" not in run.stderr

@@ -36,7 +36,8 @@ class Source:
     def name(self) -> str:
         """A short label for reports: `org/repo` for a URL, the directory name for a path."""
         parts = self.key.split("/")
-        return "/".join(parts[-2:]) if self.remote and len(parts) > 2 else parts[-1] or self.key
+        hosted = not self.key.startswith("/") and len(parts) > 2  # host/org/repo, not a path
+        return "/".join(parts[-2:]) if hosted else parts[-1] or self.key
 
 
 def normalise(target: str) -> str:
