@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,11 +122,22 @@ def test_every_command_and_format_keeps_secrets_out(
         _run("scan", str(repo), "--verify", "--api-base", "http://127.0.0.1:1", "--verify-timeout", "1",
              "-f", "html", cwd=tmp_path)
     )  # fmt: skip
+    db = out / "audit.db"
+    written.append(
+        _run("audit", str(repo), "--git", "--db", str(db), "--verify", "--api-base", zoho.root,
+             cwd=tmp_path)
+    )  # fmt: skip
+    written.append(
+        _run("report", "--db", str(db), *(a for e in ("html", "md", "json")
+             for a in ("-o", str(out / f"db.{e}"))), cwd=tmp_path)
+    )  # fmt: skip
+    with sqlite3.connect(db) as conn:  # the stored documents, uncompressed
+        written.extend(zlib.decompress(d) for (d,) in conn.execute("SELECT document FROM scans"))
     written.extend(p.read_bytes() for p in sorted(out.iterdir()))
     assert zoho.requests, "verification really talked to the server"
     for data in written:
         assert _leaks(data) == []
-    for page in (out / "r.html", out / "again.html"):
+    for page in (out / "r.html", out / "again.html", out / "db.html"):
         assert XSS.encode() not in page.read_bytes()
 
 

@@ -158,3 +158,25 @@ def test_a_new_database_gets_the_current_schema(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
         tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"runs", "repositories", "scans", "findings", "secrets", "verifications"}
+
+
+def test_live_tokens_are_verified_once_per_run_and_counted(org: Org, tmp_path: Path) -> None:
+    from tests.zoho_server import ZohoServer, result
+
+    org.repos["clean"].commit("copy", {"old.env": f"ZOHO_AUTHTOKEN={TOKEN}\n"})
+    db = tmp_path / "org.db"
+    with ZohoServer() as zoho:
+        zoho.script(TOKEN, default=result())
+        run = audit(
+            "audit", org.url("crm"), org.url("clean"), "--db", str(db), "-j", "2",
+            "--cache-dir", str(tmp_path / "cache"), "--verify", "--api-base", zoho.root,
+        )  # fmt: skip
+        assert run.code == 0, run.stderr
+        probes = zoho.count(TOKEN)
+    assert probes == 1  # one token in two repositories: asked once
+    report = audit("report", "--db", str(db), "-f", "json")
+    [entry] = json.loads(report.stdout)["runs"]
+    assert (entry["secrets"], entry["live"]) == (1, 1)
+    with sqlite3.connect(db) as conn:
+        statuses = conn.execute("SELECT status FROM verifications").fetchall()
+    assert statuses == [("live",)]

@@ -118,13 +118,13 @@ class _Auditor:
         return db.Outcome(source, "ok", commit=commit, doc=doc)
 
     def _verify(self, secrets: list[Secret], options: VerifyOptions) -> dict[str, object]:
-        """Verify each distinct secret once per run, however many repositories hold it."""
+        """Verify each distinct secret once per run, however many repositories hold it
+        (one repository's verification at a time; each runs its own requests in parallel)."""
         with self._lock:
             new = [s for s in secrets if s.sha256 not in self._verified]
             for s in secrets:
                 s.verification = self._verified.get(s.sha256, s.verification)
-        section = verify_secrets(new, options, progress=False)
-        with self._lock:
+            section = verify_secrets(new, options, progress=False)
             self._verified.update((s.sha256, s.verification) for s in new)
         return section
 
