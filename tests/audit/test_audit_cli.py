@@ -8,9 +8,13 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+import jsonschema
+
 from tests.audit.conftest import V1_CALL, Org
 from tests.git.cli import audit
 from tests.helpers import TOKEN, TOKEN_EU
+
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "result.schema.json"
 
 
 def _scans(db: Path) -> dict[str, tuple[str, str | None]]:
@@ -89,7 +93,9 @@ def test_a_fix_shows_in_the_trend(org: Org, tmp_path: Path) -> None:
     outputs = [tmp_path / f"org.{ext}" for ext in ("json", "html", "md")]
     report = audit("report", "--db", str(db), *(a for p in outputs for a in ("-o", str(p))))
     assert report.code == 0, report.stderr
-    runs = json.loads(outputs[0].read_text())["runs"]
+    doc = json.loads(outputs[0].read_text())
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    runs = doc["runs"]
     assert [r["v1_lines"] for r in runs] == [2, 1]  # the URL line is gone
     assert [r["secrets"] for r in runs] == [1, 1]
     assert (runs[1]["fixed"], runs[1]["new"]) == (1, 0)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.audit.forge_server import Forge, forge_server
 from tests.git.cli import audit
+from tests.git.daemon import git_daemon
 from tests.git.repo import GitRepo
 from zoho_v1_audit.audit.forges import Listing, github_repos, gitlab_projects
 from zoho_v1_audit.errors import AuditError, UsageError
@@ -82,15 +83,18 @@ def test_refusals_and_bad_bases(forge: Forge, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_an_organisation_is_audited_end_to_end(forge: Forge, tmp_path: Path) -> None:
-    urls = []
     for name in ("billing", "portal", "crm"):
-        repo = GitRepo.init(tmp_path / "served" / name)
-        repo.commit("code", {"main.py": "print('hi')\n"})
-        urls.append(repo.path.as_uri())
-    forge.github["acme"] = [_repo(Path(u).name, u) for u in urls]
+        GitRepo.init(tmp_path / "served" / name).commit("code", {"main.py": "print('hi')\n"})
     db = tmp_path / "org.db"
-    run = audit("audit", "--github-org", "acme", "--github-api", forge.base, "--db", str(db),
-                "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
+    with git_daemon(tmp_path / "served") as git_url:
+        forge.github["acme"] = [_repo(n, f"{git_url}/{n}") for n in ("billing", "portal", "crm")]
+        forge.github["acme"].append(_repo("local", (tmp_path / "served" / "crm").as_uri()))
+        run = audit("audit", "--github-org", "acme", "--github-api", forge.base, "--db", str(db),
+                    "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
+        assert run.code == 2 and "without a usable clone_url" in run.stderr  # never file://
+        del forge.github["acme"][-1]
+        run = audit("audit", "--github-org", "acme", "--github-api", forge.base, "--db", str(db),
+                    "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
     assert run.code == 0, run.stderr
     with sqlite3.connect(db) as conn:
         names = sorted(n for (n,) in conn.execute("SELECT name FROM repositories"))

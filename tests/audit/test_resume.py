@@ -70,3 +70,21 @@ def test_an_interrupted_audit_resumes_where_it_stopped(tmp_path: Path) -> None:
         [(runs, finished)] = conn.execute("SELECT count(*), count(finished_at) FROM runs")
         secrets = conn.execute("SELECT count(*) FROM secrets").fetchone()[0]
     assert (runs, finished, secrets) == (1, 1, REPOS)
+
+
+def test_last_weeks_unfinished_run_is_not_resumed(tmp_path: Path) -> None:
+    from tests.git.cli import audit
+
+    (tmp_path / "src").mkdir()
+    db = tmp_path / "org.db"
+    assert audit("audit", str(tmp_path / "src"), "--db", str(db)).code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET finished_at = NULL")
+    resumed = audit("audit", str(tmp_path / "src"), "--db", str(db))
+    assert "resumed run 1: 0 scanned, 1 unchanged" in resumed.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET finished_at = NULL, started_at = '2026-01-01T06:00:00+00:00'")
+    fresh = audit("audit", str(tmp_path / "src"), "--db", str(db))
+    assert "run 2: 1 scanned" in fresh.stderr and "resumed" not in fresh.stderr
+    other = audit("audit", str(tmp_path / "src"), "--git", "--db", str(db))
+    assert "run 3" in other.stderr  # another mode is another run

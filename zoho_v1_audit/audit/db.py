@@ -15,7 +15,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -91,6 +91,7 @@ MIGRATIONS = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 LIVE = ("live", "live-rate-limited")
+RESUME_WITHIN = timedelta(hours=24)
 
 
 def now() -> str:
@@ -147,13 +148,16 @@ def open_db(path: Path, *, create: bool) -> sqlite3.Connection:
 
 
 def start_run(conn: sqlite3.Connection, plan: str, mode: str) -> tuple[int, bool]:
-    """(run id, resumed): the last run when it is unfinished with the same plan, else a new one."""
+    """(run id, resumed): the last run when it is unfinished, has the same plan and started
+    within RESUME_WITHIN (last week's interrupted run is not this week's); else a new run."""
     with transaction(conn):
         last = conn.execute(
-            "SELECT id, finished_at, plan FROM runs ORDER BY id DESC LIMIT 1"
+            "SELECT id, finished_at, plan, started_at FROM runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
         if last is not None and last[1] is None and last[2] == plan:
-            return int(last[0]), True
+            started = datetime.fromisoformat(last[3])
+            if datetime.now(UTC) - started < RESUME_WITHIN:
+                return int(last[0]), True
         cur = conn.execute(
             "INSERT INTO runs (started_at, mode, plan, tool_version) VALUES (?, ?, ?, ?)",
             (now(), mode, plan, __version__),

@@ -26,6 +26,7 @@ GITLAB_API = "https://gitlab.com/api/v4"
 MAX_PAGES = 1000  # 100,000 repositories
 MAX_PAGE_BYTES = 32 * 1024 * 1024
 TIMEOUT_S = 30.0
+_NOT_FROM_AN_API = ("http://", "file://")  # an answer must not make us clone local paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def _pages(
 
 def _clone_url(what: str, item: Mapping[str, Any], key: str) -> str:
     url = item.get(key)
-    if not isinstance(url, str) or not is_remote(url) or url.startswith("http://"):
+    if not isinstance(url, str) or not is_remote(url) or url.startswith(_NOT_FROM_AN_API):
         raise AuditError(f"{what}: a repository without a usable {key}: {shown(str(url))}")
     return url
 
