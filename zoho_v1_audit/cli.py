@@ -596,6 +596,7 @@ def audit_command(
             verify=verify_options,
             owners=owners or cfg.owners,
         )
+        os.environ.setdefault("GIT_TERMINAL_PROMPT", "0")  # unattended: never wait for a password
         conn = open_db(database, create=True)
         try:
             with Display(live=sys.stderr.isatty()) as display:

@@ -32,7 +32,8 @@ class Org:
 
 
 def make_repos(base: Path) -> dict[str, GitRepo]:
-    """crm: a token in HEAD; legacy: a token only in history; clean; empty (no commit)."""
+    """crm: a token in HEAD; legacy: a token only in history; clean; empty (no commit);
+    corrupt (an object lost)."""
     crm = GitRepo.init(base / "crm")
     crm.commit("crm", {"app.env": f"ZOHO_AUTHTOKEN={TOKEN}\n", "src/leads.py": V1_CALL})
     legacy = GitRepo.init(base / "legacy")
@@ -41,7 +42,11 @@ def make_repos(base: Path) -> dict[str, GitRepo]:
     clean = GitRepo.init(base / "clean")
     clean.commit("clean", {"main.py": "print('hello')\n"})
     empty = GitRepo.init(base / "empty")
-    return {"crm": crm, "legacy": legacy, "clean": clean, "empty": empty}
+    corrupt = GitRepo.init(base / "corrupt")
+    corrupt.commit("code", {"main.py": "print('lost')\n"})
+    blob = corrupt.git("rev-parse", "HEAD:main.py").strip()
+    (corrupt.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    return {"crm": crm, "legacy": legacy, "clean": clean, "empty": empty, "corrupt": corrupt}
 
 
 @pytest.fixture

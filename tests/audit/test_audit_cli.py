@@ -31,18 +31,19 @@ def test_an_audit_records_every_repository_and_reports_the_failures(
 ) -> None:
     db, cache = tmp_path / "org.db", tmp_path / "cache"
     sources = [org.url("crm"), org.url("legacy"), org.url("clean")]
-    sources += [org.repos["empty"].path.as_uri(), org.url("missing")]
+    sources += [org.repos["empty"].path.as_uri(), org.url("missing"), org.url("corrupt")]
     run = audit("audit", *sources, "--git", "--db", str(db), "--cache-dir", str(cache), "-j", "3")
     assert run.code == 3, run.stderr  # a repository failed; the others were recorded
     scans = _scans(db)
-    assert len(scans) == 5
+    assert len(scans) == 6
     by_repo = {name.rsplit("/", 1)[-1]: value for name, value in scans.items()}
     assert by_repo["crm"][0] == by_repo["legacy"][0] == by_repo["clean"][0] == "ok"
     assert by_repo["empty"] == ("failed", "empty repository: no commit to scan")
     assert by_repo["missing"][0] == "failed"
     assert f"cannot clone {org.url('missing')}" in (by_repo["missing"][1] or "")
     assert re.search(r"failed +missing: cannot clone", run.stderr)
-    assert "3 scanned, 0 unchanged, 2 failed" in run.stderr
+    assert by_repo["corrupt"][0] == "failed" and "cannot clone" in (by_repo["corrupt"][1] or "")
+    assert "3 scanned, 0 unchanged, 3 failed" in run.stderr
 
     out = tmp_path / "org.json"
     report = audit("report", "--db", str(db), "-o", str(out), "-o", str(tmp_path / "org.html"))
@@ -55,7 +56,7 @@ def test_an_audit_records_every_repository_and_reports_the_failures(
     missing = [w for w in doc["warnings"] if w["repo"].endswith("missing")]
     assert "cannot clone" in missing[0]["message"]
     [entry] = doc["runs"]
-    assert (entry["repos"], entry["failed"], entry["secrets"]) == (3, 2, 2)
+    assert (entry["repos"], entry["failed"], entry["secrets"]) == (3, 3, 2)
     assert entry["v1_lines"] == 2  # the URL line and the authtoken parameter line of leads.py
 
 

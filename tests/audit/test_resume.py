@@ -88,3 +88,33 @@ def test_last_weeks_unfinished_run_is_not_resumed(tmp_path: Path) -> None:
     assert "run 2: 1 scanned" in fresh.stderr and "resumed" not in fresh.stderr
     other = audit("audit", str(tmp_path / "src"), "--git", "--db", str(db))
     assert "run 3" in other.stderr  # another mode is another run
+
+
+@pytest.mark.slow
+def test_a_terminal_sees_a_live_line_per_repository(tmp_path: Path) -> None:
+    import pty
+
+    urls = []
+    for i in range(2):
+        repo = GitRepo.init(tmp_path / "served" / f"repo{i}")
+        repo.commit("code", {f"src/m{j}.py": f"x = {j}\n" * 300 for j in range(300)})
+        urls.append(repo.path.as_uri())
+    leader, follower = pty.openpty()
+    cmd = [sys.executable, "-m", "zoho_v1_audit", "audit", *urls, "-j", "1",
+           "--db", str(tmp_path / "org.db"), "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
+    proc = subprocess.Popen(cmd, stderr=follower, stdout=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    assert b"repo0: scanning: " in seen  # the live line, while it scanned
+    assert b"scanned    repo0" in seen and b"scanned    repo1" in seen

@@ -93,6 +93,9 @@ class _Auditor:
             return db.Outcome(source, "failed", reason=shown(str(exc)))
         except OSError as exc:
             return db.Outcome(source, "failed", reason=shown(f"{exc.strerror or exc}"))
+        except Exception as exc:  # a bug must not cost the other repositories
+            name = type(exc).__name__  # not its message, which could quote scanned data
+            return db.Outcome(source, "failed", reason=f"internal error: {name}; please report it")
 
     def _audit(self, source: Source) -> db.Outcome:
         self.display.fetching(source)
