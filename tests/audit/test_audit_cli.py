@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.audit.conftest import V1_CALL, Org
 from tests.git.cli import audit
@@ -187,3 +188,34 @@ def test_live_tokens_are_verified_once_per_run_and_counted(org: Org, tmp_path: P
     with sqlite3.connect(db) as conn:
         statuses = conn.execute("SELECT status FROM verifications").fetchall()
     assert statuses == [("live",)]
+
+
+def test_an_older_database_is_migrated_forward_keeping_its_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoho_v1_audit.audit import db as store
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(V1_CALL)
+    path = tmp_path / "org.db"
+    assert audit("audit", str(tmp_path / "src"), "--db", str(path)).code == 0
+    later = "ALTER TABLE runs ADD COLUMN label TEXT; UPDATE runs SET label = 'weekly'"
+    monkeypatch.setattr(store, "MIGRATIONS", (*store.MIGRATIONS, later))
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    conn = store.open_db(path, create=False)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("SELECT id, label FROM runs").fetchall() == [(1, "weekly")]
+        assert conn.execute("SELECT count(*) FROM findings").fetchone()[0] == 2
+    finally:
+        conn.close()
+    broken = (*store.MIGRATIONS[:1], "CREATE TABLE t (x); ALTER TABLE nowhere ADD COLUMN y")
+    monkeypatch.setattr(store, "MIGRATIONS", (*broken, "SELECT 1"))
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 3)
+    path2 = tmp_path / "org2.db"
+    run = audit("audit", str(tmp_path / "src"), "--db", str(path2))
+    assert run.code == 2 and "migrating to schema 2 failed" in run.stderr
+    with sqlite3.connect(path2) as check:  # the failed step left nothing half-done
+        assert check.execute("PRAGMA user_version").fetchone()[0] == 1
+        tables = {n for (n,) in check.execute("SELECT name FROM sqlite_master")}
+    assert "t" not in tables

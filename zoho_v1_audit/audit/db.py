@@ -119,11 +119,14 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             "upgrade zoho-v1-audit"
         )
     for number in range(version + 1, SCHEMA_VERSION + 1):
-        with transaction(conn):
-            for statement in MIGRATIONS[number - 1].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+        try:
+            with transaction(conn):
+                for statement in MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+        except sqlite3.OperationalError as exc:
+            raise UsageError(f"--db {path}: migrating to schema {number} failed: {exc}") from None
 
 
 def open_db(path: Path, *, create: bool) -> sqlite3.Connection:
