@@ -23,7 +23,7 @@ from zoho_v1_audit.audit.sources import Source, shown
 from zoho_v1_audit.errors import AuditError, ExitCode
 from zoho_v1_audit.models import Secret, Severity, Verification
 from zoho_v1_audit.ruleset import RuleSet
-from zoho_v1_audit.scan.gitrepo import has_head, run_git, scan_dir
+from zoho_v1_audit.scan.gitrepo import run_git, scan_dir
 from zoho_v1_audit.scan.remote import fetch
 from zoho_v1_audit.verify import VerifyOptions, verify_secrets
 
@@ -71,9 +71,7 @@ def plan_key(sources: Sequence[Source], history: bool) -> str:
 def _head(root: Path) -> str | None:
     """The commit checked out at `root`, or None outside a repository or before a commit."""
     found = run_git(root, "rev-parse", "--verify", "--quiet", "HEAD", ok=(0, 1, 128))
-    return (
-        found.stdout.decode("ascii", "replace").strip() or None if found.returncode == 0 else None
-    )
+    return found.stdout.decode("ascii", "replace").strip() if found.returncode == 0 else None
 
 
 class _Auditor:
@@ -101,11 +99,11 @@ class _Auditor:
         self.display.fetching(source)
         if source.remote:
             root = fetch(source.target, self.options.cache_dir)
-            if not has_head(root):
-                return db.Outcome(source, "failed", reason="empty repository: no commit to scan")
         else:
             root = scan_dir(Path(source.target))
         commit = _head(root)
+        if source.remote and commit is None:
+            return db.Outcome(source, "failed", reason="empty repository: no commit to scan")
         if source.key in self.done and self.done[source.key] == commit:
             return db.Outcome(source, "unchanged", commit=commit)
         scan = dataclasses.replace(self.options.scan, paths=(root,), jobs=1)

@@ -12,7 +12,7 @@ from zoho_v1_audit.audit.db import open_db, read_document
 from zoho_v1_audit.audit.trend import merge_runs, run_facts, runs_section
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report.json import Document
-from zoho_v1_audit.report.merge import load_results, merge, repo_labels
+from zoho_v1_audit.report.merge import merge, repo_labels
 from zoho_v1_audit.report.merge import read_document as read_result
 
 
@@ -22,7 +22,6 @@ class Latest:
 
     source: str
     name: str
-    run_id: int
     doc: Document | None
     failure: str | None
 
@@ -33,7 +32,7 @@ def latest(conn: sqlite3.Connection) -> list[Latest]:
     repos = conn.execute("SELECT id, source, name FROM repositories ORDER BY name, source")
     for repo_id, source, name in repos.fetchall():
         last = conn.execute(
-            "SELECT run_id, status, reason FROM scans WHERE repository_id = ? "
+            "SELECT status, reason FROM scans WHERE repository_id = ? "
             "ORDER BY run_id DESC LIMIT 1",
             (repo_id,),
         ).fetchone()
@@ -44,9 +43,9 @@ def latest(conn: sqlite3.Connection) -> list[Latest]:
             "ORDER BY run_id DESC LIMIT 1",
             (repo_id,),
         ).fetchone()
-        failure = last[2] if last[1] == "failed" else None
+        failure = last[1] if last[0] == "failed" else None
         doc = read_document(ok[0]) if ok is not None else None
-        out.append(Latest(source, name, int(last[0]), doc, failure))
+        out.append(Latest(source, name, doc, failure))
     return out
 
 
@@ -72,7 +71,8 @@ def _failure_warning(doc: Document | None, failure: str) -> dict[str, str]:
 
 
 def load_state(databases: Sequence[Path], results: Sequence[Path]) -> Document:
-    """One report document: every database's repositories (latest first wins) and JSON results."""
+    """One report document: every database's repositories (the newest scan of a repository
+    found in several wins), any JSON results, and the trend as `runs`."""
     by_source: dict[str, Latest] = {}
     facts = []
     for path in databases:
@@ -85,8 +85,6 @@ def load_state(databases: Sequence[Path], results: Sequence[Path]) -> Document:
             facts.append(run_facts(conn))
         finally:
             conn.close()
-    if not databases:
-        return load_results(results)
     items = sorted(by_source.values(), key=lambda i: (i.name, i.source))
     if not items and not results:
         raise UsageError("the database holds no repository yet; run `zoho-v1-audit audit` first")
