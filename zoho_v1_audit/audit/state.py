@@ -32,8 +32,7 @@ def latest(conn: sqlite3.Connection) -> list[Latest]:
     repos = conn.execute("SELECT id, source, name FROM repositories ORDER BY name, source")
     for repo_id, source, name in repos.fetchall():
         last = conn.execute(
-            "SELECT status, reason FROM scans WHERE repository_id = ? "
-            "ORDER BY run_id DESC LIMIT 1",
+            "SELECT status, reason FROM scans WHERE repository_id = ? ORDER BY run_id DESC LIMIT 1",
             (repo_id,),
         ).fetchone()
         if last is None:
