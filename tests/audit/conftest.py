@@ -35,7 +35,14 @@ def make_repos(base: Path) -> dict[str, GitRepo]:
     """crm: a token in HEAD; legacy: a token only in history; clean; empty (no commit);
     corrupt (an object lost)."""
     crm = GitRepo.init(base / "crm")
-    crm.commit("crm", {"app.env": f"ZOHO_AUTHTOKEN={TOKEN}\n", "src/leads.py": V1_CALL})
+    crm.commit(
+        "crm",
+        {
+            "app.env": f"ZOHO_AUTHTOKEN={TOKEN}\n",
+            "src/leads.py": V1_CALL,
+            ".github/CODEOWNERS": "/src/ @acme/crm-team\n",
+        },
+    )
     legacy = GitRepo.init(base / "legacy")
     legacy.commit("add", {"config.env": f"ZOHO_AUTHTOKEN={TOKEN_EU}\n", "README": "x\n"})
     legacy.commit("remove", remove=["config.env"])

@@ -102,6 +102,11 @@ def test_a_fix_shows_in_the_trend(org: Org, tmp_path: Path) -> None:
     assert [r["secrets"] for r in runs] == [1, 1]
     assert (runs[1]["fixed"], runs[1]["new"]) == (1, 0)
     assert set(runs[0]) >= {"started", "repos", "v1_lines", "secrets", "live"}
+    teams = [{t["team"]: (t["v1_lines"], t["secrets"]) for t in r["teams"]} for r in runs]
+    assert teams == [
+        {"@acme/crm-team": (2, 0), "(unowned)": (0, 1)},  # CODEOWNERS owns src/, not app.env
+        {"@acme/crm-team": (1, 0), "(unowned)": (0, 1)},
+    ]
 
     html = outputs[1].read_text()
     svg = html[html.index("<svg") : html.index("</svg>")]
@@ -219,3 +224,14 @@ def test_an_older_database_is_migrated_forward_keeping_its_runs(
         assert check.execute("PRAGMA user_version").fetchone()[0] == 1
         tables = {n for (n,) in check.execute("SELECT name FROM sqlite_master")}
     assert "t" not in tables
+
+
+def test_names_and_reasons_are_shown_without_control_characters(tmp_path: Path) -> None:
+    hostile = tmp_path / "repo\x1b[2J\x07"
+    hostile.mkdir()
+    (hostile / "a.py").write_text("print(1)\n")
+    run = audit("audit", str(hostile), str(tmp_path / "gone\x1b]0;pwned\x07"),
+                "--db", str(tmp_path / "x.db"))  # fmt: skip
+    assert run.code == 3
+    assert "\x1b" not in run.stderr and "\x07" not in run.stderr
+    assert "repo\\x1b[2J\\x07" in run.stderr and "gone\\x1b]0;pwned" in run.stderr
