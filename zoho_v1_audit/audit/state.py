@@ -61,12 +61,10 @@ def _labels(names: Sequence[tuple[str, str]]) -> list[str]:
     return [name if counts[name] == 1 else source for name, source in names]
 
 
-def _failure_warning(doc: Document | None, failure: str) -> dict[str, str]:
+def _failure_warning(label: str, doc: Document | None, failure: str) -> dict[str, str]:
     shown = "the last successful scan is shown" if doc else "nothing is known of it"
-    return {
-        "path": "(repository)",
-        "message": f"the last run could not scan it: {failure}; {shown}",
-    }
+    message = f"the last run could not scan this repository: {failure}; {shown}"
+    return {"path": label, "message": message, "repo": label}
 
 
 def load_state(databases: Sequence[Path], results: Sequence[Path]) -> Document:
@@ -94,7 +92,7 @@ def load_state(databases: Sequence[Path], results: Sequence[Path]) -> Document:
         if item.doc is not None:
             labelled.append((label, item.doc))
         if item.failure is not None:
-            failures.append({**_failure_warning(item.doc, item.failure), "repo": label})
+            failures.append(_failure_warning(label, item.doc, item.failure))
     taken = set(labels)
     for label, path in zip(repo_labels(results), results, strict=True) if results else ():
         labelled.append((label if label not in taken else str(path), read_result(path)))
