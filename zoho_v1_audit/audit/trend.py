@@ -110,14 +110,15 @@ def _count(run: RunFacts, team: str | None) -> dict[str, int]:
 
 
 def runs_section(runs: Sequence[RunFacts]) -> list[dict[str, Any]]:
-    """The `runs` array of the report document: one entry per run, oldest first."""
+    """The `runs` array of the report document: one entry per run, oldest first, each with
+    every team that any run saw."""
     out: list[dict[str, Any]] = []
     previous: RunFacts | None = None
+    teams = sorted(  # every team of every run, so that a team down to zero still shows
+        {t for r in runs for ts in (*r.v1_lines.values(), *r.secrets.values()) for t in ts},
+        key=lambda t: (t == UNOWNED, t.lower()),
+    )
     for number, run in enumerate(runs, start=1):
-        teams = sorted(
-            {t for ts in (*run.v1_lines.values(), *run.secrets.values()) for t in ts},
-            key=lambda t: (t == UNOWNED, t.lower()),
-        )
         entry: dict[str, Any] = {
             "run": number,
             "started": run.started,
