@@ -143,6 +143,17 @@ def test_source_lists_shards_and_merged_databases(org: Org, tmp_path: Path) -> N
     [entry] = doc["runs"]  # the first run of each shard is one run of the organisation
     assert entry["repos"] == 3
 
+    (tmp_path / "billing").mkdir()
+    (tmp_path / "billing" / "sync.py").write_text(V1_CALL)
+    saved = tmp_path / "billing.json"
+    assert (
+        audit("scan", str(tmp_path / "billing"), "-o", str(saved), "--fail-on", "never").code == 0
+    )
+    both = audit("report", "--db", str(dbs[0]), str(saved), "-f", "json")
+    assert both.code == 0, both.stderr
+    repos = {r["repo"] for r in json.loads(both.stdout)["scan"]["repos"]}
+    assert "billing" in repos and len(repos) == len(per_shard[0]) + 1
+
 
 def test_bad_databases_and_options_are_usage_errors(tmp_path: Path) -> None:
     not_db = tmp_path / "notes.db"
