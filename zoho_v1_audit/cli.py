@@ -482,6 +482,14 @@ def audit_command(
     database: Annotated[
         Path, typer.Option("--db", help="The audit database (SQLite; created on first use).")
     ] = Path("zoho-v1-audit.db"),
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Then write a report of the database, as `report --db` does (repeatable).",
+        ),
+    ] = None,
     github_org: Annotated[
         list[str] | None,
         typer.Option(help="Audit a GitHub organisation's repositories (token: GITHUB_TOKEN)."),
@@ -564,11 +572,13 @@ def audit_command(
     from zoho_v1_audit.audit.run import AuditOptions, run_audit
     from zoho_v1_audit.audit.sources import in_shard, parse_shard, parse_sources
     from zoho_v1_audit.config import Config, load_config
+    from zoho_v1_audit.report import OutputFormat
     from zoho_v1_audit.scan.remote import default_cache_dir
 
     with _errors():
         threshold = _fail_on(fail_on)
         part = parse_shard(shard) if shard else None
+        reports = [(p, OutputFormat.for_path(p)) for p in outputs or []]
         cfg = load_config(Path("."), config) if config else Config()
         verify_options = None
         if verify:
@@ -603,12 +613,17 @@ def audit_command(
                 summary = run_audit(conn, chosen, ruleset, options, display)
         finally:
             conn.close()
-    resumed = f"resumed run {summary.run_id}" if summary.resumed else f"run {summary.run_id}"
-    typer.echo(
-        f"{resumed}: {summary.scanned} scanned, {summary.unchanged} unchanged, "
-        f"{summary.failed} failed; recorded in {database}",
-        err=True,
-    )
+        resumed = f"resumed run {summary.run_id}" if summary.resumed else f"run {summary.run_id}"
+        typer.echo(
+            f"{resumed}: {summary.scanned} scanned, {summary.unchanged} unchanged, "
+            f"{summary.failed} failed; recorded in {database}",
+            err=True,
+        )
+        if reports:
+            from zoho_v1_audit.audit.state import load_state
+
+            doc = load_state([database], [])
+            _write_outputs(doc, reports, OutputFormat.TEXT, _render_options(None, None, None))
     raise typer.Exit(summary.exit_code(threshold))
 
 

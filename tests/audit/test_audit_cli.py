@@ -33,7 +33,11 @@ def test_an_audit_records_every_repository_and_reports_the_failures(
     db, cache = tmp_path / "org.db", tmp_path / "cache"
     sources = [org.url("crm"), org.url("legacy"), org.url("clean")]
     sources += [org.repos["empty"].path.as_uri(), org.url("missing"), org.url("corrupt")]
-    run = audit("audit", *sources, "--git", "--db", str(db), "--cache-dir", str(cache), "-j", "3")
+    out = tmp_path / "org.json"
+    run = audit(
+        "audit", *sources, "--git", "--db", str(db), "--cache-dir", str(cache), "-j", "3",
+        "-o", str(out), "-o", str(tmp_path / "org.html"),
+    )  # fmt: skip
     assert run.code == 3, run.stderr  # a repository failed; the others were recorded
     scans = _scans(db)
     assert len(scans) == 6
@@ -46,10 +50,10 @@ def test_an_audit_records_every_repository_and_reports_the_failures(
     assert by_repo["corrupt"][0] == "failed" and "cannot clone" in (by_repo["corrupt"][1] or "")
     assert "3 scanned, 0 unchanged, 3 failed" in run.stderr
 
-    out = tmp_path / "org.json"
-    report = audit("report", "--db", str(db), "-o", str(out), "-o", str(tmp_path / "org.html"))
-    assert report.code == 0, report.stderr
-    doc = json.loads(out.read_text())
+    doc = json.loads(out.read_text())  # the database and its reports in one command
+    assert "<svg" in (tmp_path / "org.html").read_text()
+    report = audit("report", "--db", str(db), "-f", "json")
+    assert report.code == 0 and json.loads(report.stdout) == doc
     found = {(f["repo"].rsplit("/", 1)[-1], f["path"], f["in_head"]) for f in doc["findings"]}
     assert ("crm", "app.env", True) in found
     assert ("legacy", "config.env", False) in found  # only in history
