@@ -8,10 +8,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from zoho_v1_audit.audit.db import Outcome
 from zoho_v1_audit.audit.sources import Source, shown
 from zoho_v1_audit.scan.engine import Progress
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
 
 
 class Display:
@@ -19,8 +24,8 @@ class Display:
 
     def __init__(self, *, live: bool) -> None:
         self._lock = threading.Lock()
-        self._bar = None
-        self._tasks: dict[str, object] = {}
+        self._bar: Bar | None = None
+        self._tasks: dict[str, TaskID] = {}
         if live:
             from rich.console import Console
             from rich.progress import Progress as Bar
@@ -54,7 +59,7 @@ class Display:
             if task is None:
                 self._tasks[source.key] = self._bar.add_task(description, total=None)
             else:
-                self._bar.update(task, description=description)  # type: ignore[arg-type]
+                self._bar.update(task, description=description)
 
     def fetching(self, source: Source) -> None:
         """The repository is being cloned or fetched."""
@@ -88,7 +93,7 @@ class Display:
             task = self._tasks.pop(outcome.source.key, None)
             if self._bar is not None:
                 if task is not None:
-                    self._bar.remove_task(task)  # type: ignore[arg-type]
+                    self._bar.remove_task(task)
                 self._bar.console.print(line, markup=False)
             else:
                 print(line, file=sys.stderr, flush=True)  # noqa: T201 (the CI log)
