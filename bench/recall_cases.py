@@ -39,7 +39,7 @@ class Score:
         return self.found[kind] / self.labelled[kind] if self.labelled[kind] else 1.0
 
 
-def reported_lines(cases: Path) -> set[tuple[str, int]]:
+def reported_lines(cases: Path) -> set[tuple[str, int | None]]:
     """(path relative to the cases, line) of every finding of a scan with the bundled rules."""
     result = app.scan_tree(app.ScanOptions(paths=(cases,)), app.load_ruleset())
     lines = set()

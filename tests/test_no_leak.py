@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,15 +154,27 @@ def test_every_command_and_format_keeps_secrets_out(
         _run("scan", str(repo), "--verify", "--api-base", "http://127.0.0.1:1", "--verify-timeout", "1",
              "-f", "html", cwd=tmp_path)
     )  # fmt: skip
+    db = tmp_path / "audit.db"  # a binary file: its own bytes hold control characters
+    written.append(
+        _run("audit", str(repo), "--git", "--db", str(db), "--verify", "--api-base", zoho.root,
+             cwd=tmp_path)
+    )  # fmt: skip
+    written.append(
+        _run("report", "--db", str(db), *(a for e in ("html", "md", "json")
+             for a in ("-o", str(out / f"db.{e}"))), cwd=tmp_path)
+    )  # fmt: skip
+    assert [leak for leak in _leaks(db.read_bytes()) if not leak.startswith("U+")] == []
+    with sqlite3.connect(db) as conn:  # the stored documents, uncompressed
+        written.extend(zlib.decompress(d) for (d,) in conn.execute("SELECT document FROM scans"))
     written.extend(p.read_bytes() for p in sorted(out.iterdir()))
     assert zoho.requests, "verification really talked to the server"
-    for data in written:
-        assert _leaks(data) == []
+    for index, data in enumerate(written):
+        assert _leaks(data) == [], index
     doc = json.loads((out / "r.json").read_text())
     assert any("old token: b7d3…2b08" in f["snippet"] for f in doc["findings"]), "masked, shown"
     assert any("\\x1b]0;pwned\\x07" in f["snippet"] for f in doc["findings"]), "escapes visible"
     assert any(f["path"] == "trojan\\u202e\\u2066.py" for f in doc["findings"])
-    for page in (out / "r.html", out / "again.html"):
+    for page in (out / "r.html", out / "again.html", out / "db.html"):
         assert XSS.encode() not in page.read_bytes()
 
 

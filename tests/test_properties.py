@@ -28,7 +28,7 @@ from zoho_v1_audit.config import FAIL_ON_CHOICES, KEYS, Config, parse_size, read
 from zoho_v1_audit.datacentres import DATA_CENTRES, data_centre_of
 from zoho_v1_audit.errors import ConfigError, ExitCode, RuleError, UsageError
 from zoho_v1_audit.ruleset import RuleSet, load_rules
-from zoho_v1_audit.scan.sources import FileTask, read_blob
+from zoho_v1_audit.scan.sources import FileTask, Reading, read_blobs
 from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions, check_options
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, is_loopback, parse_bases
 
@@ -286,7 +286,9 @@ def test_any_accepted_size_can_be_used_to_read_a_file(text: str) -> None:
     with tempfile.NamedTemporaryFile() as fh:
         fh.write(b"ZOHO_AUTHTOKEN=x\n")
         fh.flush()
-        read_blob(FileTask(fh.name, "f.env"), size)  # no MemoryError, no OverflowError
+        list(
+            read_blobs(FileTask(fh.name, "f.env"), Reading(size))
+        )  # no MemoryError, no OverflowError
 
 
 # ------------------------------------------------------------------------ config loader

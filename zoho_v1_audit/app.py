@@ -36,9 +36,10 @@ from zoho_v1_audit.ruleset import (
     load_rules,
 )
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
+from zoho_v1_audit.scan.archives import Limits
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, scan_files
-from zoho_v1_audit.scan.sources import TreeWalker
+from zoho_v1_audit.scan.sources import STDIN, Reading, TreeWalker
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -54,6 +55,8 @@ class ScanOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     suppressions: Suppressions = field(default_factory=Suppressions)
+    stdin_name: str = "stdin"  # how reports name standard input (`-`)
+    archives: Limits = field(default_factory=Limits)
 
 
 def load_ruleset(
@@ -83,15 +86,20 @@ def scan_tree(
     rules: RuleSet,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Scan working-tree paths."""
+    """Scan working-tree paths (`-`: standard input), archives and binary files included."""
+    if [str(p) for p in options.paths].count(STDIN) > 1:
+        raise UsageError("standard input (-) can be scanned once")
     for path in options.paths:
-        if not path.exists():
+        if str(path) != STDIN and not path.exists():
             raise UsageError(f"path not found: {path}")
     started, clock = _now(), time.perf_counter()
     stats, warnings = Stats(), list[ScanWarning]()
     aggregator = Aggregator(stats, options.suppressions)
     walker = TreeWalker(
-        options.paths, excludes=options.excludes, respect_gitignore=options.respect_gitignore
+        options.paths,
+        excludes=options.excludes,
+        respect_gitignore=options.respect_gitignore,
+        stdin_name=options.stdin_name,
     )
     included = _path_filter((), options.includes)
     scan_files(
@@ -99,7 +107,7 @@ def scan_tree(
         rules,
         aggregator,
         warnings,
-        max_size=options.max_file_size,
+        reading=Reading(options.max_file_size, options.archives, options.excludes),
         jobs=options.jobs,
         progress=progress,
     )

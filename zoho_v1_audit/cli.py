@@ -126,7 +126,11 @@ def _render_options(
 @app.command()
 def scan(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or directories to scan.", show_default=".")
+        list[str] | None,
+        typer.Argument(
+            help="Files, directories or archives to scan; - reads standard input; or a git URL.",
+            show_default=".",
+        ),
     ] = None,
     fmt: Annotated[
         str | None,
@@ -265,16 +269,31 @@ def scan(
             help="Ignore every configuration file found in the scanned tree (audits, CI gates).",
         ),
     ] = False,
+    stdin_name: Annotated[
+        str, typer.Option(help="The path reports give standard input (-).")
+    ] = "stdin",
+    max_archive_depth: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Archives opened inside archives, counting the outermost (0: none)."
+        ),
+    ] = 4,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where remote repositories are cloned.", show_default="user cache dir"),
+    ] = None,
 ) -> None:
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
     from zoho_v1_audit import app as use_cases
     from zoho_v1_audit.progress import scan_progress
     from zoho_v1_audit.report import OutputFormat
+    from zoho_v1_audit.scan.archives import Limits
 
     with _errors():
         from zoho_v1_audit.config import load_config
 
-        cfg = load_config((paths or [Path(".")])[0], config, repo_config=not no_repo_config)
+        roots, remote = _targets(paths or ["."], cache_dir, staged)
+        cfg = load_config(roots[0], config, repo_config=not no_repo_config)
         threshold = _fail_on(fail_on or cfg.fail_on or "low")
         stdout_format = _stdout_format(fmt)
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
@@ -293,9 +312,13 @@ def scan(
             )
             check_options(verify_options)
         ruleset = functools.cache(functools.partial(_ruleset, cfg, rules, disable, engine))
-        options = _scan_options(cfg, paths, exclude, max_file_size, baseline)
+        options = _scan_options(cfg, roots, exclude, max_file_size, baseline)
         options = dataclasses.replace(
-            options, respect_gitignore=respect_gitignore, jobs=jobs or os.cpu_count() or 1
+            options,
+            respect_gitignore=respect_gitignore,
+            jobs=jobs or os.cpu_count() or 1,
+            stdin_name=stdin_name,
+            archives=Limits(max_depth=max_archive_depth),
         )
         interactive = sys.stderr.isatty()
         if git or staged:
@@ -337,8 +360,27 @@ def scan(
                 result.secrets, verify_options, progress=interactive
             )
         doc = use_cases.document(result, show_secrets=show_secrets, owners=owners or cfg.owners)
+        if remote is not None:
+            doc["scan"]["roots"] = [remote]
         _write_outputs(doc, targets, stdout_format, render_options)
         raise typer.Exit(use_cases.exit_code(doc, threshold))
+
+
+def _targets(
+    paths: list[str], cache_dir: Path | None, staged: bool
+) -> tuple[list[Path], str | None]:
+    """Local paths to scan, and the URL when the target is a remote repository (cloned first)."""
+    from zoho_v1_audit.scan.remote import default_cache_dir, fetch, is_remote
+
+    urls = [p for p in paths if is_remote(p)]
+    if not urls:
+        for p in paths:
+            if p != "-" and os.path.exists(p) and not os.access(p, os.R_OK):
+                raise UsageError(f"{p} is not readable")
+        return [Path(p) for p in paths], None
+    if len(paths) > 1 or staged:
+        raise UsageError("a remote repository is scanned alone, and not with --staged")
+    return [fetch(urls[0], cache_dir or default_cache_dir())], urls[0]
 
 
 def _ruleset(
@@ -355,7 +397,7 @@ def _ruleset(
 
 def _scan_options(
     cfg: Config,
-    paths: list[Path] | None,
+    paths: list[Path],
     exclude: list[str] | None,
     max_file_size: str | None,
     baseline: Path | None,
@@ -367,7 +409,7 @@ def _scan_options(
     from zoho_v1_audit.scan.aggregate import Suppressions
 
     return use_cases.ScanOptions(
-        paths=tuple(paths or [Path(".")]),
+        paths=tuple(paths),
         excludes=(*cfg.exclude, *(exclude or ())),
         includes=cfg.include,
         max_file_size=parse_size(max_file_size)
@@ -405,8 +447,15 @@ def _write_outputs(
 @app.command()
 def report(
     results: Annotated[
-        list[Path], typer.Argument(help="JSON results of earlier scans; several are merged.")
-    ],
+        list[Path] | None,
+        typer.Argument(help="JSON results of earlier scans; several are merged."),
+    ] = None,
+    databases: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--db", help="Audit database: its repositories' latest state and trend (repeatable)."
+        ),
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -442,7 +491,7 @@ def report(
         ),
     ] = "never",
 ) -> None:
-    """Render saved JSON results again, or merge several (one per repository) into one report."""
+    """Render saved JSON results again, merge several (one per repository), or report an audit database."""
     from zoho_v1_audit import app as use_cases
     from zoho_v1_audit.report import OutputFormat
     from zoho_v1_audit.report.merge import load_results
@@ -452,13 +501,172 @@ def report(
         stdout_format = _stdout_format(fmt)
         targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
         render_options = _render_options(title, repo_url, template)
-        doc = load_results(results)
+        if databases:
+            from zoho_v1_audit.audit.state import load_state
+
+            doc = load_state(databases, results or [])
+        else:
+            doc = load_results(results or [])
         if owners is not None:
             from zoho_v1_audit.report.owners import annotate_owners
 
             annotate_owners(doc, Path("."), owners)
         _write_outputs(doc, targets, stdout_format, render_options)
         raise typer.Exit(use_cases.exit_code(doc, threshold))
+
+
+@app.command("audit")
+def audit_command(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Repository URLs or paths, or @FILE listing one a line."),
+    ] = None,
+    database: Annotated[
+        Path, typer.Option("--db", help="The audit database (SQLite; created on first use).")
+    ] = Path("zoho-v1-audit.db"),
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Then write a report of the database, as `report --db` does (repeatable).",
+        ),
+    ] = None,
+    github_org: Annotated[
+        list[str] | None,
+        typer.Option(help="Audit a GitHub organisation's repositories (token: GITHUB_TOKEN)."),
+    ] = None,
+    gitlab_group: Annotated[
+        list[str] | None,
+        typer.Option(help="Audit a GitLab group's projects, subgroups included (GITLAB_TOKEN)."),
+    ] = None,
+    github_api: Annotated[
+        str, typer.Option(help="GitHub API base (GitHub Enterprise: https://HOST/api/v3).")
+    ] = "https://api.github.com",
+    gitlab_api: Annotated[
+        str, typer.Option(help="GitLab API base (self-hosted: https://HOST/api/v4).")
+    ] = "https://gitlab.com/api/v4",
+    archived: Annotated[
+        bool, typer.Option(help="With --github-org/--gitlab-group: include archived repositories.")
+    ] = True,
+    forks: Annotated[
+        bool, typer.Option(help="With --github-org/--gitlab-group: include forks.")
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="I/N: audit only shard I of N (a stable hash of each repository)."),
+    ] = None,
+    git: Annotated[
+        bool, typer.Option("--git", help="Scan each repository's history, not just HEAD.")
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, max=64, help="Repositories at once.")
+    ] = 4,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where repositories are cloned.", show_default="user cache dir"),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a finding is at or above this severity (critical, high, medium, low, info, never)."
+        ),
+    ] = "never",
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
+    ] = None,
+    max_file_size: Annotated[
+        str | None, typer.Option(help="Skip files larger than this.", show_default="10MB")
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option(help="Rule id to turn off (repeatable).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Configuration file (none is read from the repositories)."),
+    ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option(help="CODEOWNERS file for every repository (default: each one's own)."),
+    ] = None,
+    verify: Annotated[
+        bool, typer.Option(help="Ask Zoho whether each hard-coded token is still live.")
+    ] = False,
+    api_base: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Verification base URL, or DC=URL (repeatable); default: Zoho's official hosts."
+        ),
+    ] = None,
+    dc: Annotated[
+        str, typer.Option(help="Data centre to try first when no v1 URL names one.")
+    ] = "com",
+) -> None:
+    """Audit many repositories into a database that remembers every run (see `report --db`)."""
+    from zoho_v1_audit.audit.db import open_db
+    from zoho_v1_audit.audit.display import Display
+    from zoho_v1_audit.audit.forges import Listing, github_repos, gitlab_projects
+    from zoho_v1_audit.audit.run import AuditOptions, run_audit
+    from zoho_v1_audit.audit.sources import in_shard, parse_shard, parse_sources
+    from zoho_v1_audit.config import Config, load_config
+    from zoho_v1_audit.report import OutputFormat
+    from zoho_v1_audit.scan.remote import default_cache_dir
+
+    with _errors():
+        threshold = _fail_on(fail_on)
+        part = parse_shard(shard) if shard else None
+        reports = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        cfg = load_config(Path("."), config) if config else Config()
+        verify_options = None
+        if verify:
+            from zoho_v1_audit.verify import VerifyOptions, check_options
+
+            verify_options = VerifyOptions(dc=dc, api_bases=tuple(api_base or ()))
+            check_options(verify_options)
+        ruleset = _ruleset(cfg, rules, disable)
+        targets = list(sources or [])
+        listing = Listing(archived=archived, forks=forks)
+        for org in github_org or ():
+            targets += github_repos(org, github_api, listing)
+        for group in gitlab_group or ():
+            targets += gitlab_projects(group, gitlab_api, listing)
+        chosen = in_shard(parse_sources(targets), part)
+        if not targets:
+            raise UsageError(
+                "nothing to audit: give repositories, @FILE, --github-org or --gitlab-group"
+            )
+        options = AuditOptions(
+            scan=_scan_options(cfg, [], exclude, max_file_size, None),
+            cache_dir=cache_dir or default_cache_dir(),
+            history=git,
+            jobs=jobs,
+            verify=verify_options,
+            owners=owners or cfg.owners,
+        )
+        os.environ.setdefault("GIT_TERMINAL_PROMPT", "0")  # unattended: never wait for a password
+        conn = open_db(database, create=True)
+        try:
+            with Display(live=sys.stderr.isatty()) as display:
+                summary = run_audit(conn, chosen, ruleset, options, display)
+        finally:
+            conn.close()
+        resumed = f"resumed run {summary.run_id}" if summary.resumed else f"run {summary.run_id}"
+        typer.echo(
+            f"{resumed}: {summary.scanned} scanned, {summary.unchanged} unchanged, "
+            f"{summary.failed} failed; recorded in {database}",
+            err=True,
+        )
+        if reports:
+            from zoho_v1_audit.audit.state import load_state
+
+            doc = load_state([database], [])
+            _write_outputs(doc, reports, OutputFormat.TEXT, _render_options(None, None, None))
+    raise typer.Exit(summary.exit_code(threshold))
 
 
 @baseline_app.command("create")

@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     CLEAN = 0
     FINDINGS = 1
     USAGE = 2
+    INCOMPLETE = 3  # audit: a repository could not be scanned; the others were recorded
     INTERRUPTED = 130
 
 

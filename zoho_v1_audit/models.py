@@ -150,11 +150,13 @@ SECRET_IDS = _SecretIds()
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a blob came from when it is not the working tree."""
+    """Where a blob came from when it is not the working tree: a commit, or an image layer."""
 
     commit: str | None = None
     author: str | None = None
     date: str | None = None
+    layer: str | None = None  # a container image's layer digest
+    in_final_image: bool | None = None  # False: a later layer deleted or replaced the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +165,15 @@ class Blob:
 
     `line_numbers`, when set, maps the blob's n-th line (0-based) to its real line
     number in the file; history and staged sources use it for the added lines of a diff.
+    `offsets`, when set, says the blob holds a binary file's printable strings, one a line,
+    and maps each to the byte offset it starts at.
     """
 
     path: str
     data: bytes
     origin: Origin = Origin()
     line_numbers: tuple[int, ...] | None = None
+    offsets: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,16 +201,23 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """One place in the scanned code."""
+    """One place in the scanned code.
+
+    In a binary file `line` is None and `offset` is the byte offset of the printable string
+    holding the match (columns count within that string).
+    """
 
     path: str
-    line: int
+    line: int | None
     column: int
     end_column: int
     commit: str | None = None
     author: str | None = None
     date: str | None = None
     in_head: bool = True
+    offset: int | None = None
+    layer: str | None = None
+    in_final_image: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,3 +165,32 @@ def test_print_layout_hides_the_controls(report: Page) -> None:
     report.page.emulate_media(media="print")
     display = report.page.eval_on_selector(".controls", "el => getComputedStyle(el).display")
     assert display == "none"
+
+
+def test_the_trend_chart_draws_offline_and_in_print(
+    browser: Any, golden_doc: dict[str, Any], tmp_path: Path
+) -> None:
+    planted = "<img src=x onerror=alert(1)>"
+    team = {"team": planted, "v1_lines": 3, "secrets": 1, "live": 1}
+    runs = [
+        {"run": 1, "started": "2026-11-27T06:00:00+00:00", "repos": 4, "failed": 1,
+         "v1_lines": 9, "secrets": 3, "live": 2, "fixed": None, "new": None, "teams": [team]},
+        {"run": 2, "started": "2026-12-04T06:00:00+00:00", "repos": 4, "failed": 0,
+         "v1_lines": 4, "secrets": 2, "live": 1, "fixed": 6, "new": 1, "teams": [team]},
+    ]  # fmt: skip
+    path = tmp_path / "trend.html"
+    path.write_text(render_html({**golden_doc, "runs": runs}, GOLDEN_OPTIONS), encoding="utf-8")
+    page = Page(browser.new_page(), path.as_uri())
+    try:
+        assert page.problems == []  # a CSP violation would be a console error
+        assert page.requests == [page.page.url]
+        assert page.page.eval_on_selector_all("#trend svg polyline", "n => n.length") == 3
+        assert page.page.eval_on_selector_all("img", "n => n.length") == 0
+        page.page.emulate_media(media="print")
+        box = page.page.eval_on_selector(
+            "#trend svg",
+            "el => { const r = el.getBoundingClientRect(); return [r.width, r.height]; }",
+        )
+        assert box[0] > 300 and box[1] > 100
+    finally:
+        page.page.close()

@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report import RenderOptions
+from zoho_v1_audit.report.chart import trend_chart
 from zoho_v1_audit.report.guidance import SEVERITIES
 from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.view import FindingView, build_report
@@ -114,6 +115,7 @@ def environment() -> Environment:
         size=human_size,
         plural=plural,
         severity_counts=severity_counts,
+        trend_chart=trend_chart,
     )
     return env
 

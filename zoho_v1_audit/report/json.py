@@ -53,11 +53,14 @@ def _location(loc: Location) -> dict[str, Any]:
     return {
         "path": loc.path,
         "line": loc.line,
+        "offset": loc.offset,
         "column": loc.column,
         "commit": loc.commit,
         "author": loc.author,
         "date": loc.date,
         "in_head": loc.in_head,
+        "layer": loc.layer,
+        "in_final_image": loc.in_final_image,
     }
 
 
@@ -72,12 +75,15 @@ def _finding(f: Finding) -> dict[str, Any]:
         "placement": f.placement.value,
         "path": loc.path,
         "line": loc.line,
+        "offset": loc.offset,
         "column": loc.column,
         "end_column": loc.end_column,
         "commit": loc.commit,
         "author": loc.author,
         "date": loc.date,
         "in_head": loc.in_head,
+        "layer": loc.layer,
+        "in_final_image": loc.in_final_image,
         "snippet": f.snippet,
         "fingerprint": f.fingerprint,
         "secret_sha256": f.secret_sha256,

@@ -93,7 +93,7 @@ def replacement_for(finding: Mapping[str, Any]) -> Replacement | None:
 
 
 def _site(f: FindingView) -> tuple[str | None, str, int]:
-    return (f.place.repo, f.place.path, f.place.line)
+    return (f.place.repo, f.place.path, f.place.line or 0)
 
 
 def _files(views: Iterable[FindingView]) -> tuple[str, ...]:
@@ -205,7 +205,7 @@ def build_teams(
     teams = []
     for team, vs in by_team.items():
         ordered = sorted(
-            vs, key=lambda v: (g.SEVERITIES.index(v.severity), v.place.path, v.place.line)
+            vs, key=lambda v: (g.SEVERITIES.index(v.severity), v.place.path, v.place.line or 0)
         )
         teams.append(
             TeamView(

@@ -155,8 +155,11 @@ def _uri(path: str) -> str:
 def _result(
     finding: Mapping[str, Any], rule_index: int, secret: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    region = {"startLine": finding["line"]}
-    if finding.get("column"):
+    if finding["line"] is None:  # a binary file: the byte offset of the string
+        region = {"byteOffset": finding.get("offset") or 0}
+    else:
+        region = {"startLine": finding["line"]}
+    if finding["line"] is not None and finding.get("column"):
         region["startColumn"] = finding["column"]
         if finding.get("end_column", 0) > finding["column"]:
             region["endColumn"] = finding["end_column"]

@@ -12,6 +12,11 @@ from zoho_v1_audit.report.json import Document
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
+def spot(path: str, line: int | None, offset: int | None) -> str:
+    """`path:line`, or for a binary file `path@offset` (the byte offset of the string)."""
+    return f"{path}:{line}" if line is not None else f"{path}@{offset}"
+
+
 def removed_lines(doc: Document) -> list[str]:
     """One line for each secret deleted from the code that history still holds."""
     return [

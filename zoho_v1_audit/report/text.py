@@ -11,15 +11,19 @@ from rich.text import Text
 
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.json import Document, evidence_label
-from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, summary_line
+from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, spot, summary_line
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 def _where(item: dict[str, Any]) -> str:
-    where = f"{item['path']}:{item['line']}"
+    """Where a finding is: `path:line` (or `path@offset`), its commit and image layer."""
+    where = spot(item["path"], item["line"], item.get("offset"))
     if item.get("commit"):
         where += f" @{item['commit'][:10]}"
+    if item.get("layer"):
+        gone = ", deleted in a later layer" if item.get("in_final_image") is False else ""
+        where += f" [layer {item['layer'][:19]}{gone}]"
     return where
 
 

@@ -13,6 +13,7 @@ from zoho_v1_audit.report import guidance as g
 from zoho_v1_audit.report.json import Document, evidence_label, finding_secret, secret_key
 from zoho_v1_audit.report.links import LinkTemplate
 from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
+from zoho_v1_audit.report.summary import spot
 
 UNOWNED = g.UNOWNED
 NO_SECRET = g.NO_SECRET
@@ -32,7 +33,8 @@ class Place:
     """One place in the scanned code."""
 
     path: str
-    line: int
+    line: int | None
+    offset: int | None
     commit: str | None
     date: str | None
     author: str | None
@@ -40,6 +42,11 @@ class Place:
     owners: tuple[str, ...]
     repo: str | None
     link: str | None
+
+    @property
+    def spot(self) -> str:
+        """`path:line`, or `path@offset` in a binary file."""
+        return spot(self.path, self.line, self.offset)
 
     @property
     def teams(self) -> tuple[str, ...]:
@@ -169,13 +176,16 @@ def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
     return Place(
         path=item["path"],
         line=item["line"],
+        offset=item.get("offset"),
         commit=commit[:10] if commit else None,
         date=item.get("date"),
         author=item.get("author"),
         in_head=item.get("in_head", True),
         owners=tuple(item.get("owners") or ()),
         repo=repo,
-        link=links.link(item["path"], item["line"], commit, repo) if links else None,
+        link=links.link(item["path"], item["line"], commit, repo)
+        if links and item["line"] is not None
+        else None,
     )
 
 

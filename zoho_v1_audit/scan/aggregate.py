@@ -84,7 +84,7 @@ class Aggregator:
 
 def _finding_order(f: Finding) -> tuple[str, int, int, str, str]:
     loc = f.location
-    return (loc.path, loc.line, loc.column, f.rule_id, loc.commit or "")
+    return (loc.path, loc.line or loc.offset or 0, loc.column, f.rule_id, loc.commit or "")
 
 
 def group_secrets(findings: Iterable[Finding]) -> list[Secret]:

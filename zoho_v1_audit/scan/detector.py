@@ -527,7 +527,7 @@ def _finding(
     columns: _Columns,
 ) -> Finding | None:
     rule, data = hit.rule, blob.data
-    numbers = blob.line_numbers
+    numbers, offsets = blob.line_numbers, blob.offsets
     needs: str | None = None
     evidence: Evidence | None = None
     if hit.evidence is not None:
@@ -560,12 +560,15 @@ def _finding(
         severity=severity,
         location=Location(
             path=blob.path,
-            line=line_no,
+            line=None if offsets is not None else line_no,
             column=column,
             end_column=columns.at(hit.line_start, end),
             commit=blob.origin.commit,
             author=blob.origin.author,
             date=blob.origin.date,
+            offset=None if offsets is None else offsets[hit.line_index],
+            layer=blob.origin.layer,
+            in_final_image=blob.origin.in_final_image,
         ),
         snippet=_snippet(data, hit, secrets),
         confidence=Confidence.MEDIUM if needs else Confidence.HIGH,

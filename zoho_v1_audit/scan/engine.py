@@ -14,7 +14,7 @@ from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import BlobScan, detect
 from zoho_v1_audit.scan.prefilter import search_for
-from zoho_v1_audit.scan.sources import FileTask, Skip, read_blob
+from zoho_v1_audit.scan.sources import FileTask, Reading, Skip, read_blobs
 
 SERIAL_FILES = 256  # files scanned in-process before a pool is worth starting
 BATCH_FILES = 64
@@ -32,35 +32,35 @@ class BatchResult:
     bytes: int = 0
 
 
-def scan_batch(tasks: Iterable[FileTask], rules: RuleSet, max_size: int) -> BatchResult:
+def scan_batch(tasks: Iterable[FileTask], rules: RuleSet, reading: Reading) -> BatchResult:
     """Read and scan files; never raises for a bad file."""
     out = BatchResult()
     for task in tasks:
-        blob = read_blob(task, max_size)
-        if isinstance(blob, Skip):
-            out.skips.append(blob)
-            continue
-        out.files += 1
-        out.bytes += len(blob.data)
-        scan = detect(blob, rules)
-        if scan.findings or scan.context or scan.ignored or scan.placeholders or scan.disabled:
-            out.scans.append(scan)
+        for blob in read_blobs(task, reading):
+            if isinstance(blob, Skip):
+                out.skips.append(blob)
+                continue
+            out.files += 1
+            out.bytes += len(blob.data)
+            scan = detect(blob, rules)
+            if scan.findings or scan.context or scan.ignored or scan.placeholders or scan.disabled:
+                out.scans.append(scan)
     return out
 
 
 _worker_rules: RuleSet | None = None
-_worker_max_size = 0
+_worker_reading = Reading(0)
 
 
 _worker_parent = 0
 
 
-def _init_worker(rules: RuleSet, max_size: int) -> None:
-    global _worker_rules, _worker_max_size, _worker_parent
+def _init_worker(rules: RuleSet, reading: Reading) -> None:
+    global _worker_rules, _worker_reading, _worker_parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     for signum in (signal.SIGTERM, signal.SIGHUP):  # the pool's own way to stop a worker
         signal.signal(signum, signal.SIG_DFL)
-    _worker_rules, _worker_max_size, _worker_parent = rules, max_size, os.getppid()
+    _worker_rules, _worker_reading, _worker_parent = rules, reading, os.getppid()
 
 
 def _worker(tasks: list[FileTask]) -> BatchResult:
@@ -68,7 +68,7 @@ def _worker(tasks: list[FileTask]) -> BatchResult:
         raise RuntimeError("worker started without rules")
     if os.getppid() != _worker_parent:  # the scan was killed: no one is waiting for this batch
         os._exit(1)
-    return scan_batch(tasks, _worker_rules, _worker_max_size)
+    return scan_batch(tasks, _worker_rules, _worker_reading)
 
 
 def _batches(tasks: Iterator[FileTask]) -> Iterator[list[FileTask]]:
@@ -89,7 +89,7 @@ def scan_files(
     aggregator: Aggregator,
     warnings: list[ScanWarning],
     *,
-    max_size: int,
+    reading: Reading,
     jobs: int,
     progress: Progress | None = None,
 ) -> None:
@@ -107,17 +107,17 @@ def scan_files(
             progress(stats.files_scanned, stats.bytes_scanned)
 
     for batch in _batches(itertools.islice(stream, SERIAL_FILES)):
-        take(scan_batch(batch, rules, max_size))
+        take(scan_batch(batch, rules, reading))
     if jobs <= 1:
         for batch in _batches(stream):
-            take(scan_batch(batch, rules, max_size))
+            take(scan_batch(batch, rules, reading))
         return
     first = list(itertools.islice(stream, BATCH_FILES))
     if not first:
         return
     search_for(rules)  # built once here: the workers inherit the compiled engine
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(jobs, initializer=_init_worker, initargs=(rules, max_size))
+    pool = context.Pool(jobs, initializer=_init_worker, initargs=(rules, reading))
     try:
         for result in pool.imap_unordered(_worker, itertools.chain([first], _batches(stream))):
             take(result)

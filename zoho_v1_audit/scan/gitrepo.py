@@ -55,20 +55,31 @@ _ENV = {
 _ENV_DROPPED = ("GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_PROXY_COMMAND")
 
 
-def git_env() -> dict[str, str]:
-    """The caller's environment (a hook's GIT_INDEX_FILE must reach git) with the safety policy."""
+# What a clone or fetch of a URL the user named may use: the user's own credential helpers and
+# SSH settings (the repository being cloned has no configuration of its own yet).
+_USERS_FOR_TRANSPORT = ("core.sshCommand", "credential.helper")
+
+
+def git_env(transport: str | None = None) -> dict[str, str]:
+    """The caller's environment (a hook's GIT_INDEX_FILE must reach git) with the safety policy;
+    `transport` is the one protocol a clone or fetch may use (none otherwise)."""
     env = {k: v for k, v in os.environ.items() if k not in _ENV_DROPPED}
-    return {**env, **_ENV}
+    allowed = {"GIT_ALLOW_PROTOCOL": transport} if transport else {}
+    return {**env, **_ENV, **allowed}
 
 
-def git_command(*args: str, hooks_path: bool = False) -> list[str]:
+def git_command(*args: str, hooks_path: bool = False, transport: str | None = None) -> list[str]:
     """A git command line with output-stabilising settings and the repository's commands off.
 
-    `hooks_path` keeps the repository's core.hooksPath, to find where its hooks live.
+    `hooks_path` keeps the repository's core.hooksPath, to find where its hooks live;
+    `transport` lets a clone or fetch authenticate as the user would.
     """
     settings = {**_STABLE, **_NEUTRAL}
     if hooks_path:
         del settings["core.hooksPath"]
+    if transport:
+        for key in _USERS_FOR_TRANSPORT:
+            del settings[key]
     options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
     return ["git", "--no-pager", "--no-replace-objects", *options, *args]
 
@@ -76,20 +87,26 @@ def git_command(*args: str, hooks_path: bool = False) -> list[str]:
 # A short command (rev-parse, ls-tree, config) that takes longer is waiting for something, e.g.
 # a configuration include naming a FIFO: every git command reads the repository's config first.
 SHORT_TIMEOUT = 60.0
+NETWORK_TIMEOUT = 3600.0  # a clone of a large repository over a slow link
 
 
 def _run(
-    cwd: Path, args: tuple[str, ...], stdin: bytes | None, hooks_path: bool
+    cwd: Path,
+    args: tuple[str, ...],
+    stdin: bytes | None,
+    hooks_path: bool,
+    transport: str | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a short git command to its end, at most SHORT_TIMEOUT seconds."""
+    """Run a short git command to its end, at most SHORT_TIMEOUT seconds (a clone or fetch:
+    NETWORK_TIMEOUT)."""
     try:
         return subprocess.run(
-            git_command(*args, hooks_path=hooks_path),
+            git_command(*args, hooks_path=hooks_path, transport=transport),
             cwd=cwd,
             input=stdin,
             capture_output=True,
-            env=git_env(),
-            timeout=SHORT_TIMEOUT,
+            env=git_env(transport),
+            timeout=NETWORK_TIMEOUT if transport else SHORT_TIMEOUT,
             check=False,
         )
     except FileNotFoundError:
@@ -109,9 +126,11 @@ def run_git(
     stdin: bytes | None = None,
     ok: tuple[int, ...] = (0,),
     hooks_path: bool = False,
+    transport: str | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a short git command; AuditError with git's own message when it fails."""
-    proc = _run(cwd, args, stdin, hooks_path)
+    """Run a short git command; AuditError with git's own message when it fails. Only a clone
+    or fetch names the `transport` (https, ssh, git or file) it may use."""
+    proc = _run(cwd, args, stdin, hooks_path, transport)
     if proc.returncode not in ok:
         raise AuditError(f"git {args[0]} failed: {git_message(proc.stderr)}")
     return proc
@@ -120,7 +139,8 @@ def run_git(
 def git_message(stderr: bytes) -> str:
     """The last meaningful line git wrote to stderr."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return lines[-1].removeprefix("fatal: ") if lines else "no message"
+    fatal = [ln for ln in lines if ln.startswith("fatal: ")][:1]  # the cause, not the advice
+    return (fatal or lines or ["no message"])[-1].removeprefix("fatal: ")
 
 
 def missing_objects_message(cwd: Path, stderr: bytes) -> str:

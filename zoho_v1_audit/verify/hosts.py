@@ -48,7 +48,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_url(url: str) -> str:
+def check_base_url(url: str, option: str = "--api-base") -> str:
     """A safe base URL without trailing slash, or UsageError.
 
     The user names the base explicitly on the command line (a proxy, a test server), so any
@@ -56,20 +56,20 @@ def check_base_url(url: str) -> str:
     and no control character or space inside (urlsplit drops some, the HTTP client does not).
     """
     if any(ord(c) <= 0x20 or c == "\x7f" for c in url.strip()):
-        raise UsageError(f"--api-base: not a valid URL: {url!r}")
+        raise UsageError(f"{option}: not a valid URL: {url!r}")
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018  (raises ValueError on a bad port)
     except ValueError:
-        raise UsageError(f"--api-base: not a valid URL: {url!r}") from None
+        raise UsageError(f"{option}: not a valid URL: {url!r}") from None
     if parts.scheme not in ("https", "http") or not host:
-        raise UsageError(f"--api-base: need an http(s) URL with a host: {url!r}")
+        raise UsageError(f"{option}: need an http(s) URL with a host: {url!r}")
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        raise UsageError(f"--api-base: no credentials, query or fragment allowed: {url!r}")
+        raise UsageError(f"{option}: no credentials, query or fragment allowed: {url!r}")
     if parts.scheme == "http" and not is_loopback(host):
         raise UsageError(
-            f"--api-base: plain http is only allowed to a loopback address, not {host!r}; "
+            f"{option}: plain http is only allowed to a loopback address, not {host!r}; "
             "tokens travel over HTTPS"
         )
     return url.strip().rstrip("/")
