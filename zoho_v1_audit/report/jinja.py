@@ -34,6 +34,7 @@ from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.guidance import SEVERITIES
 from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.summary import plural
 from zoho_v1_audit.report.view import FindingView, build_report
 from zoho_v1_audit.resources import data_dir
 
@@ -80,11 +81,6 @@ def human_size(n: int) -> str:
     while size >= 1000 and i < len(units) - 1:
         size, i = size / 1000, i + 1
     return f"{n} B" if i == 0 else f"{size:.1f} {units[i]}"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """`1 file`, `2 files`."""
-    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def severity_counts(findings: Iterable[FindingView]) -> str:

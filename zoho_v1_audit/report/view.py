@@ -13,6 +13,7 @@ from zoho_v1_audit.report import guidance as g
 from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.links import LinkTemplate
 from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
+from zoho_v1_audit.report.summary import unreachable
 
 UNOWNED = g.UNOWNED
 NO_SECRET = g.NO_SECRET
@@ -336,6 +337,11 @@ def _verification_note(doc: Document, secrets: tuple[SecretView, ...]) -> str:
         return (
             "Tokens were not checked against Zoho (run the scan with `--verify` to ask which are "
             "live): treat every one as live."
+        )
+    if unreachable(doc):
+        return (
+            "Verification reached no Zoho data centre (no network?): every token's state is "
+            "unknown. Treat every one as live, and run the scan with `--verify` again later."
         )
     if all(s.status == "unsupported" for s in secrets if s.kind == "authtoken") and any(
         s.kind == "authtoken" for s in secrets
