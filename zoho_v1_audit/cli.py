@@ -581,7 +581,8 @@ def baseline_create(
     from zoho_v1_audit.report.summary import plural
 
     entries = len({f.fingerprint for f in result.findings})
-    typer.echo(f"wrote {plural(entries, 'fingerprint')} of findings to {output}", err=True)
+    found = plural(len(result.findings), "finding")
+    typer.echo(f"wrote {plural(entries, 'entry', 'entries')} for {found} to {output}", err=True)
 
 
 @app.command("install-hook")

@@ -74,6 +74,19 @@ def ticks(value: object) -> Markup:
     )
 
 
+_BREAK_AFTER = re.compile(r"(?<=[/._\- ])(?=.)")
+
+
+def breakable(value: object) -> Markup:
+    """Escaped text that wraps only after `/`, `.`, `_`, `-` or a space (paths, API names).
+
+    Each piece is a `<span>` kept on one line by the stylesheet, with a `<wbr>` between pieces:
+    the browser's own rules would also break after `?` or `(`, or inside a word.
+    """
+    pieces = _BREAK_AFTER.split(str(value))
+    return Markup("<wbr>").join(Markup("<span>{}</span>").format(p) for p in pieces if p)
+
+
 def human_size(n: int) -> str:
     """Bytes for people: 29.9 kB, 1.2 MB."""
     units = ("B", "kB", "MB", "GB")
@@ -107,6 +120,7 @@ def environment() -> Environment:
         md_code=md_code,
         md_cell=md_cell,
         ticks=ticks,
+        breakable=breakable,
         size=human_size,
         plural=plural,
         severity_counts=severity_counts,
