@@ -195,7 +195,8 @@ def test_paths_and_api_names_break_only_after_separators(
     report.page.set_viewport_size({"width": width, "height": 900})
     report.page.eval_on_selector_all("details", "ds => ds.forEach(d => { d.open = true; })")
     laid_out = report.page.eval_on_selector_all(
-        "code.path, code.name, code.team", "els => els.filter(e => e.getClientRects().length).length"
+        "code.path, code.name, code.team",
+        "els => els.filter(e => e.getClientRects().length).length",
     )
     assert laid_out > 40  # the plan, the places of every secret, the table and the team lists
     assert report.page.evaluate(_MID_WORD_BREAKS, "code.path, code.name") == []
