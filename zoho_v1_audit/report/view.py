@@ -261,7 +261,8 @@ def _action(
         return "Revoke it, then replace it (see Rotate now)."
     if replacement is not None:
         return f"Use `{replacement.http} {replacement.path}`."
-    if f["category"] in ("v1-endpoint", "v1-method"):
+    product = (f.get("v1") or {}).get("product", "crm")
+    if f["category"] in ("v1-endpoint", "v1-method") and product == "crm":
         return "Move to API 2.0: see the migration plan."
     return g.rule_help(f["rule_id"], f.get("title", f["rule_id"]), f["category"]).remediation
 
