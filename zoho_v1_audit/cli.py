@@ -522,7 +522,9 @@ def report(
     with _errors():
         threshold = _fail_on(fail_on)
         stdout_format = _stdout_format(fmt)
-        targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        targets = [
+            (p, OutputFormat.for_path(p, stdout_format if fmt else None)) for p in outputs or []
+        ]
         render_options = _render_options(title, repo_url, template)
         doc = load_results(results)
         if owners is not None:
