@@ -83,8 +83,13 @@ def breakable(value: object) -> Markup:
     Each piece is a `<span>` kept on one line by the stylesheet, with a `<wbr>` between pieces:
     the browser's own rules would also break after `?` or `(`, or inside a word.
     """
-    pieces = _BREAK_AFTER.split(str(value))
-    return Markup("<wbr>").join(Markup("<span>{}</span>").format(p) for p in pieces if p)
+    return _breakable(str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # a report names the same paths many times
+def _breakable(text: str) -> Markup:
+    pieces = (f"<span>{escape(piece)}</span>" for piece in _BREAK_AFTER.split(text) if piece)
+    return Markup("<wbr>".join(pieces))  # noqa: S704 (every piece is escaped)
 
 
 def human_size(n: int) -> str:
