@@ -24,12 +24,13 @@ def test_the_plan_counts_only_v1_usage_still_in_head(repo: GitRepo, tmp_path: Pa
     assert "Move the 1 line that uses API v1" in report.first_step
 
     repo.commit("b.py moves too", {"b.py": V2})
-    html = tmp_path / "r.html"
-    audit("scan", str(repo.path), "--git", "-o", str(html))
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    audit("scan", str(repo.path), "--git", "-o", str(html), "-o", str(md))
     report = build_report(audit("scan", str(repo.path), "--git", "-f", "json").doc, "t", None)
     assert (report.plan.call_sites, report.plan.rows, report.plan.history) == (0, (), 2)
     assert "line that uses API v1" not in report.first_step
     assert "2 lines of v1 usage are only in the history" in html.read_text()
+    assert "2 lines of v1 usage are only in the history" in md.read_text()
 
 
 def test_a_blocked_commit_says_what_to_do(repo: GitRepo) -> None:
