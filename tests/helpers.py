@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -52,3 +53,8 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
 def scan(root: Path, **options: object) -> ScanResult:
     """Scan a directory with the bundled rules."""
     return app.scan_tree(app.ScanOptions(paths=(root,), **options), builtin())  # type: ignore[arg-type]
+
+
+def unwrapped(html: str) -> str:
+    """A page without the <span> and <wbr> that let paths and API names wrap at separators."""
+    return re.sub(r"</?span>|<wbr>", "", html)

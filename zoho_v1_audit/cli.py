@@ -44,6 +44,25 @@ baseline_app = typer.Typer(
 app.add_typer(baseline_app, name="baseline")
 
 
+_WHAT, _HISTORY, _OUTPUT = "What to scan", "Git history", "Output"
+_VERIFY, _SUPPRESS = "Verification", "Suppression and configuration"
+_EXIT_CODES = (
+    "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it "
+    "(a pre-commit hook blocks the commit); 2 usage, configuration or git error; 130 interrupted."
+)
+_VERIFY_ONLY = (
+    "--dc",
+    "--api-base",
+    "--verify-timeout",
+    "--verify-concurrency",
+    "--verify-deadline",
+)
+
+
+def _warn(message: str, prefix: str = "zoho-v1-audit: warning: ") -> None:
+    typer.echo(f"{prefix}{message}", err=True)
+
+
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     from zoho_v1_audit.redact import display
 
@@ -123,7 +142,7 @@ def _render_options(
     )
 
 
-@app.command()
+@app.command(epilog=_EXIT_CODES)
 def scan(
     paths: Annotated[
         list[str] | None,
@@ -135,7 +154,10 @@ def scan(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="Output format for stdout: text, json, sarif, md, html."
+            "--format",
+            "-f",
+            help="stdout format: text, json, sarif, md, html.",
+            rich_help_panel=_OUTPUT,
         ),
     ] = None,
     outputs: Annotated[
@@ -143,144 +165,176 @@ def scan(
         typer.Option(
             "--output",
             "-o",
-            help="Write a report here (repeatable; the format comes from the extension).",
+            help="Write a report; format from the extension.",
+            rich_help_panel=_OUTPUT,
         ),
     ] = None,
     fail_on: Annotated[
         str | None,
         typer.Option(
-            help="Exit 1 when a finding is at or above this severity (critical, high, medium, low, info, never).",
+            help="Exit 1 at or above: critical, high, medium, low, info, never.",
             show_default="low",
+            rich_help_panel=_OUTPUT,
         ),
     ] = None,
     exclude: Annotated[
         list[str] | None,
-        typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
+        typer.Option(help="Skip paths matching a gitignore-style glob.", rich_help_panel=_WHAT),
     ] = None,
     respect_gitignore: Annotated[
-        bool, typer.Option(help="Skip files that .gitignore files exclude.")
+        bool,
+        typer.Option(
+            "--respect-gitignore", help="Skip what .gitignore files exclude.", rich_help_panel=_WHAT
+        ),
     ] = False,
     max_file_size: Annotated[
-        str | None, typer.Option(help="Skip files larger than this.", show_default="10MB")
+        str | None,
+        typer.Option(help="Skip larger files.", show_default="10MB", rich_help_panel=_WHAT),
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores)."),
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes (default: all cores).",
+            rich_help_panel=_WHAT,
+        ),
     ] = None,
     rules: Annotated[
         list[Path] | None,
-        typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+        typer.Option("--rules", help="Extra rule file or directory.", rich_help_panel=_WHAT),
     ] = None,
     disable: Annotated[
-        list[str] | None, typer.Option(help="Rule id to turn off (repeatable).")
+        list[str] | None, typer.Option(help="Turn a rule off (rule id).", rich_help_panel=_SUPPRESS)
     ] = None,
     engine: Annotated[
         str,
         typer.Option(
-            help="Matching engine: python (exact), hyperscan (compiled, experimental) or auto "
-            "(Hyperscan where installed)."
+            help="Engine: python (exact), hyperscan (experimental), auto.", rich_help_panel=_WHAT
         ),
     ] = DEFAULT_ENGINE,
     show_secrets: Annotated[
-        bool, typer.Option(help="Include full secret values in JSON output and the terminal.")
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Full secret values in JSON and terminal.",
+            rich_help_panel=_OUTPUT,
+        ),
     ] = False,
     verify: Annotated[
-        bool, typer.Option(help="Ask Zoho whether each hard-coded token is still live.")
+        bool,
+        typer.Option("--verify", help="Ask Zoho which tokens are live.", rich_help_panel=_VERIFY),
     ] = False,
     dc: Annotated[
         str | None,
         typer.Option(
-            help="Data centre to try first when no v1 URL names one (com, eu, in, cn, au, jp).",
+            help="Data centre to try first: com, eu, in, cn, au, jp.",
             show_default="com",
+            rich_help_panel=_VERIFY,
         ),
     ] = None,
     api_base: Annotated[
         list[str] | None,
-        typer.Option(
-            help="Verification base URL, or DC=URL (repeatable); default: Zoho's official hosts."
-        ),
+        typer.Option(help="Base URL, or DC=URL, to send probes to.", rich_help_panel=_VERIFY),
     ] = None,
     verify_timeout: Annotated[
         float | None,
-        typer.Option(min=0.1, help="Seconds per verification request.", show_default="10"),
+        typer.Option(
+            min=0.1, help="Seconds per request.", show_default="10", rich_help_panel=_VERIFY
+        ),
     ] = None,
     verify_concurrency: Annotated[
         int | None,
         typer.Option(
-            min=1, max=32, help="Verification requests in flight at once.", show_default="4"
+            min=1, max=32, help="Requests in flight.", show_default="4", rich_help_panel=_VERIFY
         ),
     ] = None,
     verify_deadline: Annotated[
         float | None,
         typer.Option(
             min=0.1,
-            help="Seconds for the whole verification; tokens not reached are 'unknown'.",
+            help="Seconds for all of it; later: unknown.",
             show_default="600",
+            rich_help_panel=_VERIFY,
         ),
     ] = None,
     owners: Annotated[
         Path | None,
-        typer.Option(help="CODEOWNERS file (default: found in the scanned repository)."),
+        typer.Option(help="CODEOWNERS file (default: the repo's).", rich_help_panel=_OUTPUT),
     ] = None,
     repo_url: Annotated[
         str | None,
         typer.Option(
-            help="Link template for files, e.g. https://github.com/org/repo/blob/{commit}/{path}#L{line}."
+            help="Link places, e.g. https://h/{commit}/{path}#L{line}",
+            rich_help_panel=_OUTPUT,
         ),
     ] = None,
-    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Report title.", rich_help_panel=_OUTPUT)
+    ] = None,
     template: Annotated[
-        Path | None, typer.Option(help="Your own Jinja template for html/md output.")
+        Path | None,
+        typer.Option(help="Your own Jinja template (html, md).", rich_help_panel=_OUTPUT),
     ] = None,
     git: Annotated[
-        bool, typer.Option("--git", help="Scan the lines every commit added (git history).")
+        bool,
+        typer.Option("--git", help="Scan the lines every commit added.", rich_help_panel=_HISTORY),
     ] = False,
     since: Annotated[
-        str | None, typer.Option(help="With --git: only the commits after this revision.")
+        str | None,
+        typer.Option(help="Only the commits after this revision.", rich_help_panel=_HISTORY),
     ] = None,
     rev_range: Annotated[
         str | None,
-        typer.Option("--range", help="With --git: only the commits of a range such as main..HEAD."),
+        typer.Option("--range", help="Only a range such as main..HEAD.", rich_help_panel=_HISTORY),
     ] = None,
     all_branches: Annotated[
         bool,
         typer.Option(
-            help="With --git: every branch, tag and remote-tracking branch, not just HEAD."
+            "--all-branches",
+            help="Every branch, tag and remote-tracking branch.",
+            rich_help_panel=_HISTORY,
         ),
     ] = False,
     staged: Annotated[
         bool,
-        typer.Option("--staged", help="Scan only what is staged for the next commit (hooks)."),
+        typer.Option(
+            "--staged", help="Scan what is staged (pre-commit hooks).", rich_help_panel=_HISTORY
+        ),
     ] = False,
     baseline: Annotated[
-        Path | None, typer.Option(help="Report only findings that are not in this baseline file.")
+        Path | None,
+        typer.Option(help="Report only findings not in this baseline.", rich_help_panel=_SUPPRESS),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
             "--config",
-            help="Configuration file (default: .zoho-v1-audit.yaml or pyproject.toml, searched upwards).",
+            help="Config file (default: found upwards).",
+            rich_help_panel=_SUPPRESS,
         ),
     ] = None,
     no_repo_config: Annotated[
         bool,
         typer.Option(
             "--no-repo-config",
-            help="Ignore every configuration file found in the scanned tree (audits, CI gates).",
+            help="Ignore configuration in the scanned tree.",
+            rich_help_panel=_SUPPRESS,
         ),
     ] = False,
     stdin_name: Annotated[
-        str, typer.Option(help="The path reports give standard input (-).")
+        str, typer.Option(help="Path reported for standard input (-).", rich_help_panel=_WHAT)
     ] = "stdin",
     max_archive_depth: Annotated[
         int,
-        typer.Option(
-            min=0, help="Archives opened inside archives, counting the outermost (0: none)."
-        ),
+        typer.Option(min=0, help="Nested archives opened (0: none).", rich_help_panel=_WHAT),
     ] = 4,
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Where remote repositories are cloned.", show_default="user cache dir"),
+        typer.Option(
+            help="Clones of remote repositories.", show_default=False, rich_help_panel=_WHAT
+        ),
     ] = None,
 ) -> None:
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
@@ -296,8 +350,23 @@ def scan(
         cfg = load_config(roots[0], config, repo_config=not no_repo_config)
         threshold = _fail_on(fail_on or cfg.fail_on or "low")
         stdout_format = _stdout_format(fmt)
-        targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        targets = [
+            (p, OutputFormat.for_path(p, stdout_format if fmt else None)) for p in outputs or []
+        ]
         render_options = _render_options(title, repo_url, template)
+        given = [
+            name
+            for name, value in zip(
+                _VERIFY_ONLY,
+                (dc, api_base, verify_timeout, verify_concurrency, verify_deadline),
+                strict=True,
+            )
+            if value
+        ]
+        if given and not verify:
+            _warn(
+                f"{', '.join(given)} {'apply' if len(given) > 1 else 'applies'} only with --verify; ignored"
+            )
         verify_options = None
         if verify:
             from zoho_v1_audit.verify import VerifyOptions, check_options
@@ -363,7 +432,17 @@ def scan(
         if remote is not None:
             doc["scan"]["roots"] = [remote]
         _write_outputs(doc, targets, stdout_format, render_options)
-        raise typer.Exit(use_cases.exit_code(doc, threshold))
+        code = use_cases.exit_code(doc, threshold)
+        if staged and code is ExitCode.FINDINGS:
+            _warn(_BLOCKED, prefix="")
+        raise typer.Exit(code)
+
+
+_BLOCKED = (
+    "zoho-v1-audit: the commit is blocked: remove the findings above from the staged files, or "
+    "mark a line `zoho-v1-audit: ignore` when it is not a secret, or record them as known "
+    "with `zoho-v1-audit baseline create`; `git commit --no-verify` skips this check once."
+)
 
 
 def _targets(
@@ -432,7 +511,7 @@ def _write_outputs(
     """Render every output first, then write them, so a failed render leaves no file behind."""
     from zoho_v1_audit.output import write_all_atomic
     from zoho_v1_audit.report import render
-    from zoho_v1_audit.report.summary import summary_line
+    from zoho_v1_audit.report.summary import nothing_scanned, summary_line, unreachable
 
     plain = dataclasses.replace(options, color=False)  # files get no ANSI colours
     rendered = [(path, render(doc, fmt, plain)) for path, fmt in targets]
@@ -441,7 +520,12 @@ def _write_outputs(
     if not targets:
         sys.stdout.write(render(doc, stdout_format, options))
     else:
+        typer.echo(f"wrote {', '.join(str(path) for path, _ in targets)}", err=True)
+        if empty := nothing_scanned(doc):
+            _warn(empty)
         typer.echo(summary_line(doc), err=True)
+    if far := unreachable(doc):
+        _warn(far)
 
 
 @app.command()
@@ -499,7 +583,9 @@ def report(
     with _errors():
         threshold = _fail_on(fail_on)
         stdout_format = _stdout_format(fmt)
-        targets = [(p, OutputFormat.for_path(p)) for p in outputs or []]
+        targets = [
+            (p, OutputFormat.for_path(p, stdout_format if fmt else None)) for p in outputs or []
+        ]
         render_options = _render_options(title, repo_url, template)
         if databases:
             from zoho_v1_audit.audit.state import load_state
@@ -712,8 +798,13 @@ def baseline_create(
         cfg = load_config(path, config, repo_config=not no_repo_config)
         ruleset = _ruleset(cfg, rules, disable)
         result = use_cases.scan_tree(_scan_options(cfg, [path], exclude, None, None), ruleset)
-        write_atomic(output, render_baseline(result.findings))
-    typer.echo(f"wrote the fingerprints of {len(result.findings)} findings to {output}", err=True)
+        written = render_baseline(result.findings)
+        write_atomic(output, written)
+    from zoho_v1_audit.report.summary import plural
+
+    entries = len({f.fingerprint for f in result.findings})
+    found = plural(len(result.findings), "finding")
+    typer.echo(f"wrote {plural(entries, 'entry', 'entries')} for {found} to {output}", err=True)
 
 
 @app.command("install-hook")
@@ -803,6 +894,17 @@ def _interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
+def _close_options(exc: Exception) -> None:
+    """Suggest only options close to a mistyped one: the parser's default suggests far ones."""
+    name, offered = getattr(exc, "option_name", None), getattr(exc, "possibilities", None)
+    if isinstance(name, str) and offered:
+        import difflib
+
+        bare = {option.lstrip("-"): option for option in offered}
+        close = difflib.get_close_matches(name.lstrip("-"), list(bare), n=3, cutoff=0.75)
+        exc.possibilities = [bare[option] for option in close]  # type: ignore[attr-defined]
+
+
 def main() -> None:
     """Console-script entry point: exit codes 0, 1, 2 and 130 whatever happens.
 
@@ -817,6 +919,7 @@ def main() -> None:
         typer.echo("zoho-v1-audit: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except typer.TyperException as exc:  # the parser's usage errors
+        _close_options(exc)
         show = getattr(exc, "show", None)
         if show is not None:
             show()

@@ -262,12 +262,15 @@ class Finding:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+NOT_REQUESTED = "verification was not requested (use --verify)"
+
+
 @dataclass(slots=True)
 class Verification:
     """The answer to "is this secret still live?"."""
 
     status: Status = Status.NOT_CHECKED
-    reason: str = "verification was not requested (use --verify)"
+    reason: str = NOT_REQUESTED
     data_centre: str | None = None
     endpoint: str | None = None
     checked_at: str | None = None

@@ -113,7 +113,8 @@ def test_a_fix_shows_in_the_trend(org: Org, tmp_path: Path) -> None:
     ]
 
     html = outputs[1].read_text()
-    svg = html[html.index("<svg") : html.index("</svg>")]
+    trend = html.index('<svg class="trend"')
+    svg = html[trend : html.index("</svg>", trend)]
     v1_line = re.search(r'<polyline points="([^"]+)"', svg)
     assert v1_line is not None
     (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in v1_line[1].split())

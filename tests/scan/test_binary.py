@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from tests.git.cli import audit
-from tests.helpers import TOKEN, scan, write_tree
+from tests.helpers import TOKEN, scan, unwrapped, write_tree
 from tests.scan.artifacts import V1_URL, class_by_hand, compiled_class, compiled_pyc
 from zoho_v1_audit.models import ScanResult
 
@@ -79,7 +79,7 @@ def test_binary_findings_in_json_and_every_format(tmp_path: Path) -> None:
     text = audit("scan", str(tmp_path), "-f", "text").stdout
     assert "data.bin@3" in text and "app.env:1" in text
     for fmt in ("md", "html"):
-        assert "data.bin@3" in audit("scan", str(tmp_path), "-f", fmt).stdout
+        assert "data.bin@3" in unwrapped(audit("scan", str(tmp_path), "-f", fmt).stdout)
     linked = audit(
         "scan", str(tmp_path), "-f", "html", "--repo-url", "https://x.test/{path}#L{line}"
     )

@@ -22,14 +22,16 @@ class OutputFormat(StrEnum):
     HTML = "html"
 
     @classmethod
-    def for_path(cls, path: Path) -> OutputFormat:
-        """The format a file name asks for, by its extension."""
+    def for_path(cls, path: Path, given: OutputFormat | None = None) -> OutputFormat:
+        """The format a file name asks for, by its extension; else `given` (from --format)."""
         suffix = path.suffix.lower().lstrip(".")
-        fmt = _EXTENSIONS.get(suffix)
+        fmt = _EXTENSIONS.get(suffix) or given
         if fmt is None:
             known = ", ".join(sorted("." + s for s in _EXTENSIONS))
+            names = ", ".join(f.value for f in cls)
             raise UsageError(
-                f"cannot tell the format of {path} from its extension (known: {known}); use --format"
+                f"cannot tell the format of {path} from its extension (known: {known}); "
+                f"rename it, or add --format FORMAT ({names}) to write it in that format"
             )
         return fmt
 

@@ -1,84 +1,115 @@
-"""The trend chart of an audit report: inline SVG geometry for the `runs` of a document.
+"""The executive summary's chart: findings and secrets per team, by severity, as SVG geometry.
 
-The template draws it with presentation attributes only (no script, no style attribute, so the
-report's Content-Security-Policy holds), in dash patterns that stay apart in black and white.
+The template draws the rectangles; nothing here runs in the page, so the chart needs no script,
+passes the report's Content-Security-Policy and prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-WIDTH, HEIGHT = 640, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 150, 16, 40
-SERIES = (  # key, label, dash pattern (SVG stroke-dasharray), colour
-    ("v1_lines", "v1 lines", "none", "#1f4e9c"),
-    ("secrets", "distinct secrets", "8 4", "#b35900"),
-    ("live", "live tokens", "2 3", "#b00020"),
-)
+from zoho_v1_audit.report.guidance import SEVERITIES
+
+if TYPE_CHECKING:
+    from zoho_v1_audit.report.plan import TeamView
+
+WIDTH = 720
+LABEL_W = 190  # team names, right-aligned before the bars
+BAR_X = LABEL_W + 10
+BAR_W = 430
+BAR_H = 12
+ROW_H = 40  # two bars and a gap
+TOP = 30  # the legend
+MAX_TEAMS = 12
+MAX_LABEL = 26
 
 
 @dataclass(frozen=True, slots=True)
-class Point:
-    """One run's value of a series, where it is drawn."""
+class Segment:
+    """One severity's part of a bar."""
 
+    severity: str
     x: float
-    y: float
-    value: int
+    width: float
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
-class Line:
-    """One series: its polyline and labelled points."""
+class Bar:
+    """Findings or secrets of one team, stacked by severity."""
 
+    what: str  # "findings" or "secrets"
+    y: int
+    segments: tuple[Segment, ...]
+    total: int
+    end: float  # where the count is written
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One team: its name and its two bars."""
+
+    team: str
     label: str
-    dash: str
-    colour: str
-    points: tuple[Point, ...]
-
-    @property
-    def path(self) -> str:
-        """The `points` attribute of its polyline."""
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+    y: int
+    bars: tuple[Bar, Bar]
 
 
 @dataclass(frozen=True, slots=True)
 class Chart:
-    """Everything the template needs to draw the trend."""
+    """Everything the template needs to draw the chart."""
 
     width: int
     height: int
-    left: int
-    bottom: float
-    right: float
-    top: int
-    top_value: int
-    lines: tuple[Line, ...]
-    ticks: tuple[tuple[float, str], ...]  # x, run label
+    rows: tuple[Row, ...]
+    legend: tuple[tuple[str, int], ...]  # (severity, x)
+    left_out: int  # teams not drawn (the smallest)
+    bar_x: int = BAR_X
+    label_w: int = LABEL_W
+    bar_h: int = BAR_H
 
 
-def trend_chart(runs: Sequence[Mapping[str, Any]]) -> Chart:
-    """Scale every series to one axis from 0 to the largest value; runs evenly spaced."""
-    top_value = max([1, *(int(r[key]) for r in runs for key, *_ in SERIES)])
-    span_x = WIDTH - _LEFT - _RIGHT
-    span_y = HEIGHT - _TOP - _BOTTOM
-    step = span_x / max(1, len(runs) - 1)
+def _bar(what: str, y: int, severities: Iterable[str], scale: float) -> Bar:
+    counts = Counter(severities)
+    segments, x = [], float(BAR_X)
+    for severity in SEVERITIES:
+        if n := counts[severity]:
+            segments.append(Segment(severity, round(x, 1), round(n * scale, 1), n))
+            x += n * scale
+    return Bar(what, y, tuple(segments), sum(counts.values()), round(x + 6, 1))
 
-    def x(i: int) -> float:
-        return _LEFT + (i * step if len(runs) > 1 else span_x / 2)
 
-    def y(value: int) -> float:
-        return _TOP + span_y * (1 - value / top_value)
+def _label(team: str) -> str:
+    return team if len(team) <= MAX_LABEL else team[: MAX_LABEL - 1] + "…"
 
-    lines = tuple(
-        Line(
-            label,
-            dash,
-            colour,
-            tuple(Point(x(i), y(int(r[key])), int(r[key])) for i, r in enumerate(runs)),
+
+def team_chart(teams: Sequence[TeamView]) -> Chart | None:
+    """The chart for these teams (most findings first), or None when there is nothing to draw."""
+    shown = teams[:MAX_TEAMS]
+    if not shown:
+        return None
+    most = max(max(len(t.findings), len(t.secrets)) for t in shown) or 1
+    scale = BAR_W / most
+    rows = tuple(
+        Row(
+            team=t.name,
+            label=_label(t.name),
+            y=(y := TOP + i * ROW_H),
+            bars=(
+                _bar("findings", y, (f.severity for f in t.findings), scale),
+                _bar("secrets", y + BAR_H + 4, (s.severity for s in t.secrets), scale),
+            ),
         )
-        for key, label, dash, colour in SERIES
+        for i, t in enumerate(shown)
     )
-    ticks = tuple((x(i), f"#{r['run']} {str(r['started'])[:10]}") for i, r in enumerate(runs))
-    return Chart(WIDTH, HEIGHT, _LEFT, _TOP + span_y, WIDTH - _RIGHT, _TOP, top_value, lines, ticks)
+    legend = tuple((s, BAR_X + i * 90) for i, s in enumerate(SEVERITIES))
+    return Chart(
+        width=WIDTH,
+        height=TOP + len(rows) * ROW_H,
+        rows=rows,
+        legend=legend,
+        left_out=len(teams) - len(shown),
+    )

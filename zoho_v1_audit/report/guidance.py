@@ -34,6 +34,13 @@ KIND_LABELS = {
     "oauth-token": "OAuth token",
 }
 
+# The kinds `--verify` can check read-only; the others it never sends anywhere.
+CHECKABLE_KINDS = frozenset({"authtoken", "access-token"})
+NEVER_CHECKED = (
+    "never checked, with or without --verify: only v1 authtokens and OAuth access tokens can be "
+    "checked without logging in or minting tokens"
+)
+
 # Rotate-now order: proven live first, then unproven, then dead.
 STATUS_ORDER = (
     "live",

@@ -32,9 +32,10 @@ from markupsafe import Markup, escape
 
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report import RenderOptions
-from zoho_v1_audit.report.chart import trend_chart
 from zoho_v1_audit.report.guidance import SEVERITIES
 from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.summary import plural
+from zoho_v1_audit.report.trend_chart import trend_chart
 from zoho_v1_audit.report.view import FindingView, build_report
 from zoho_v1_audit.resources import data_dir
 
@@ -74,6 +75,24 @@ def ticks(value: object) -> Markup:
     )
 
 
+_BREAK_AFTER = re.compile(r"(?<=[/._\- ])(?=.)")
+
+
+def breakable(value: object) -> Markup:
+    """Escaped text that wraps only after `/`, `.`, `_`, `-` or a space (paths, API names).
+
+    Each piece is a `<span>` kept on one line by the stylesheet, with a `<wbr>` between pieces:
+    the browser's own rules would also break after `?` or `(`, or inside a word.
+    """
+    return _breakable(str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # a report names the same paths many times
+def _breakable(text: str) -> Markup:
+    pieces = (f"<span>{escape(piece)}</span>" for piece in _BREAK_AFTER.split(text) if piece)
+    return Markup("<wbr>".join(pieces))  # noqa: S704 (every piece is escaped)
+
+
 def human_size(n: int) -> str:
     """Bytes for people: 29.9 kB, 1.2 MB."""
     units = ("B", "kB", "MB", "GB")
@@ -81,11 +100,6 @@ def human_size(n: int) -> str:
     while size >= 1000 and i < len(units) - 1:
         size, i = size / 1000, i + 1
     return f"{n} B" if i == 0 else f"{size:.1f} {units[i]}"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """`1 file`, `2 files`."""
-    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def severity_counts(findings: Iterable[FindingView]) -> str:
@@ -112,6 +126,7 @@ def environment() -> Environment:
         md_code=md_code,
         md_cell=md_cell,
         ticks=ticks,
+        breakable=breakable,
         size=human_size,
         plural=plural,
         severity_counts=severity_counts,

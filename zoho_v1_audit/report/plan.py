@@ -69,6 +69,7 @@ class Plan:
     rollup: tuple[TeamRollup, ...]
     call_sites: int
     files: int
+    history: int = 0  # lines of v1 usage that history holds and HEAD no longer does
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +116,18 @@ def _code_sites(views: Iterable[FindingView]) -> int:
 
 
 def build_plan(raw: Sequence[Mapping[str, Any]], views: Sequence[FindingView]) -> Plan:
-    """Group v1 usage by (module, method); the rest by rule."""
+    """Group the v1 usage still in HEAD by (module, method), the rest by rule; count the
+    usage found only in history apart: that work is done."""
     table = load_table()
     by_call: dict[tuple[str, str | None], list[FindingView]] = defaultdict(list)
     by_rule: dict[str, list[FindingView]] = defaultdict(list)
     replacements: dict[tuple[str, str | None], Replacement | None] = {}
+    history: set[tuple[str | None, str, int]] = set()
     for f, v in zip(raw, views, strict=True):
         if f["category"] not in _USAGE:
+            continue
+        if not v.place.in_head:
+            history.add(_site(v))
             continue
         call = f.get("v1") or {}
         if call.get("method") and call.get("product", "crm") == "crm":
@@ -157,7 +163,7 @@ def build_plan(raw: Sequence[Mapping[str, Any]], views: Sequence[FindingView]) -
         )
         for rule_id, vs in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))
     )
-    usage = [v for v in views if v.category in _USAGE]
+    usage = _usage(views)
     return Plan(
         current_version=table.current_version,
         version_note=table.version_note,
@@ -168,7 +174,13 @@ def build_plan(raw: Sequence[Mapping[str, Any]], views: Sequence[FindingView]) -
         rollup=_rollup(views),
         call_sites=_code_sites(usage),
         files=len(_files(usage)),
+        history=len(history),
     )
+
+
+def _usage(views: Iterable[FindingView]) -> list[FindingView]:
+    """The v1 usage still in HEAD (the working tree for a tree scan)."""
+    return [v for v in views if v.category in _USAGE and v.place.in_head]
 
 
 def _rollup(views: Sequence[FindingView]) -> tuple[TeamRollup, ...]:
@@ -178,7 +190,7 @@ def _rollup(views: Sequence[FindingView]) -> tuple[TeamRollup, ...]:
             by_team[team].append(v)
     rollup = []
     for team, vs in by_team.items():
-        usage = [v for v in vs if v.category in _USAGE]
+        usage = _usage(vs)
         rollup.append(
             TeamRollup(
                 team=team,
@@ -215,7 +227,7 @@ def build_teams(
                     (s, n) for s in g.SEVERITIES if (n := sum(1 for v in vs if v.severity == s))
                 ),
                 secrets=tuple(s for s in secrets if team in s.teams),
-                call_sites=_code_sites(v for v in vs if v.category in _USAGE),
+                call_sites=_code_sites(_usage(vs)),
             )
         )
     return tuple(sorted(teams, key=lambda t: (t.name == g.UNOWNED, -len(t.findings), t.name)))

@@ -11,7 +11,13 @@ from rich.text import Text
 
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.json import Document, evidence_label
-from zoho_v1_audit.report.summary import SEVERITIES, removed_lines, spot, summary_line
+from zoho_v1_audit.report.summary import (
+    SEVERITIES,
+    nothing_scanned,
+    removed_lines,
+    spot,
+    summary_line,
+)
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -91,5 +97,7 @@ def render_text(doc: Document, options: RenderOptions) -> str:
         console.print(Text(line, style="red"), soft_wrap=True)
     for w in doc["warnings"]:
         console.print(Text(f"warning: {w['path']}: {w['message']}", style="yellow"), soft_wrap=True)
+    if empty := nothing_scanned(doc):
+        console.print(Text(f"warning: {empty}", style="yellow"), soft_wrap=True)
     console.print(Text(summary_line(doc), style="bold"), soft_wrap=True)
     return buffer.getvalue()

@@ -3,17 +3,20 @@ Markdown templates (as `report`; the raw document is `doc`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from zoho_v1_audit.migration import Replacement
+from zoho_v1_audit.models import NOT_REQUESTED
 from zoho_v1_audit.report import guidance as g
+from zoho_v1_audit.report.chart import Chart, team_chart
 from zoho_v1_audit.report.json import Document, evidence_label, finding_secret, secret_key
 from zoho_v1_audit.report.links import LinkTemplate
 from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
-from zoho_v1_audit.report.summary import spot
+from zoho_v1_audit.report.summary import nothing_scanned, spot, unreachable
 
 UNOWNED = g.UNOWNED
 NO_SECRET = g.NO_SECRET
@@ -76,11 +79,21 @@ class SecretView:
     steps: tuple[str, ...]
     seen: str | None
     removed: str | None
+    playbook: str = ""  # the id of its steps in the report (shared by secrets with the same)
 
     @property
     def teams(self) -> tuple[str, ...]:
         """Every team owning one of its places."""
         return tuple(dict.fromkeys(t for p in self.places for t in p.teams))
+
+
+@dataclass(frozen=True, slots=True)
+class Playbook:
+    """Steps shared by every secret of one kind (and data centre, and state): shown once."""
+
+    key: str
+    heading: str
+    steps: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +176,9 @@ class Report:
     teams: tuple[TeamView, ...]
     warnings: tuple[Mapping[str, str], ...]
     statuses: tuple[Count, ...]
+    playbooks: tuple[Playbook, ...] = ()
+    chart: Chart | None = None
+    empty_note: str | None = None  # nothing was scanned
 
     @property
     def owners_known(self) -> bool:
@@ -225,7 +241,7 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
         status=status,
         status_label=g.STATUS_LABELS.get(status, status),
         verdict=g.STATUS_VERDICTS.get(status, ""),
-        reason=v.get("reason") or "",
+        reason=_reason(v.get("reason") or "", secret["kind"]),
         data_centre=data_centre,
         endpoint=v.get("endpoint"),
         checked_at=v.get("checked_at"),
@@ -234,6 +250,11 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
         seen=_seen_note(secret),
         removed=_removed_note(secret),
     )
+
+
+def _reason(reason: str, kind: str) -> str:
+    """Why a secret has its status; never "use --verify" for a kind that --verify never checks."""
+    return g.NEVER_CHECKED if reason == NOT_REQUESTED and kind not in g.CHECKABLE_KINDS else reason
 
 
 def _urgency(s: SecretView) -> tuple[int, int, int]:
@@ -251,7 +272,10 @@ def _action(
             return "Delete it (dead token)."
         return "Revoke it, then replace it (see Rotate now)."
     if replacement is not None:
-        return f"Use `{replacement.http} {replacement.path}` (scope `{replacement.scope}`)."
+        return f"Use `{replacement.http} {replacement.path}`."
+    product = (f.get("v1") or {}).get("product", "crm")
+    if f["category"] in ("v1-endpoint", "v1-method") and product == "crm":
+        return "Move to API 2.0: see the migration plan."
     return g.rule_help(f["rule_id"], f.get("title", f["rule_id"]), f["category"]).remediation
 
 
@@ -351,6 +375,11 @@ def _verification_note(doc: Document, secrets: tuple[SecretView, ...]) -> str:
             "Tokens were not checked against Zoho (run the scan with `--verify` to ask which are "
             "live): treat every one as live."
         )
+    if unreachable(doc):
+        return (
+            "Verification reached no Zoho data centre (no network?): every token's state is "
+            "unknown. Treat every one as live, and run the scan with `--verify` again later."
+        )
     if all(s.status == "unsupported" for s in secrets if s.kind == "authtoken") and any(
         s.kind == "authtoken" for s in secrets
     ):
@@ -393,10 +422,13 @@ def _repos(doc: Document) -> tuple[RepoView, ...]:
 def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
     """The template context for a result document."""
     links = LinkTemplate(repo_url) if repo_url else None
-    secrets = tuple(sorted((_secret(s, links) for s in doc["secrets"]), key=_urgency))
+    secrets, playbooks = _playbooks(
+        sorted((_secret(s, links) for s in doc["secrets"]), key=_urgency)
+    )
     by_id = {s.id: s for s in secrets}
     findings = tuple(_finding(f, by_id, links) for f in doc["findings"])
     plan = build_plan(doc["findings"], findings)
+    teams = build_teams(findings, secrets)
     statuses = _counts(
         (f.status for f in findings),
         {**g.STATUS_LABELS, NO_SECRET: "no secret"},
@@ -428,7 +460,40 @@ def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
         ),
         findings=findings,
         plan=plan,
-        teams=build_teams(findings, secrets),
+        teams=teams,
         warnings=tuple(doc["warnings"]),
         statuses=statuses,
+        playbooks=playbooks,
+        chart=team_chart(teams),
+        empty_note=nothing_scanned(doc),
     )
+
+
+def _playbooks(
+    secrets: Iterable[SecretView],
+) -> tuple[tuple[SecretView, ...], tuple[Playbook, ...]]:
+    """The secrets, each pointing at its steps, and the distinct steps in order of urgency."""
+    found: dict[tuple[str, ...], Playbook] = {}
+    per_kind: Counter[str] = Counter()
+    linked = []
+    for s in secrets:
+        book = found.get(s.steps)
+        if book is None:
+            per_kind[s.kind] += 1
+            n = per_kind[s.kind]
+            book = found[s.steps] = Playbook(
+                key=f"steps-{s.kind}" + (f"-{n}" if n > 1 else ""),
+                heading=f"{s.kind_label}" + _variant(s),
+                steps=s.steps,
+            )
+        linked.append(dataclasses.replace(s, playbook=book.key))
+    return tuple(linked), tuple(found.values())
+
+
+def _variant(s: SecretView) -> str:
+    """What sets these steps apart from others for the same kind of secret."""
+    if s.status == "invalid":
+        return ", proven dead"
+    if s.data_centre and s.data_centre != "com":
+        return f", data centre {s.data_centre}"
+    return ""

@@ -62,14 +62,20 @@ class Aggregator:
             )
 
     def finish(self) -> tuple[list[Finding], list[Secret]]:
-        """Findings (context resolved, suppressions applied, sorted) and their secrets."""
+        """Findings (context resolved, one per rule, line and fingerprint, suppressions applied,
+        sorted) and their secrets."""
         kept: list[Finding] = []
-        for f in self._findings:
+        seen: set[tuple[str, int | None, str | None, str]] = set()
+        for f in sorted(self._findings, key=_finding_order):
             if f.needs_context is not None:
                 if f.needs_context not in self._context:
                     continue
                 path, line = self._context[f.needs_context]
                 f = replace(f, evidence=context_evidence(f.needs_context, line, path))
+            key = (f.location.path, f.location.line, f.location.commit, f.fingerprint)
+            if key in seen:  # the same rule and value twice on one line: one thing to fix
+                continue
+            seen.add(key)
             if entry := self.suppressions.allowed(f):
                 self.stats.findings_allowlisted += 1
                 by = self.stats.allowlisted_by
@@ -78,7 +84,6 @@ class Aggregator:
                 self.stats.findings_baselined += 1
             else:
                 kept.append(f)
-        kept.sort(key=_finding_order)
         return kept, group_secrets(kept)
 
 

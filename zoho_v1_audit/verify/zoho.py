@@ -276,6 +276,7 @@ class _Prober:
         self.session = session
         self.stop_at = time.monotonic() + options.deadline
         self.requests = 0
+        self.answered = 0  # requests that got an HTTP answer: a data centre was reached
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._guards: set[_Guard] = set()
@@ -311,6 +312,8 @@ class _Prober:
                 stream=True,
             )
         guard.answering = True
+        with self._lock:
+            self.answered += 1
         with call as response:
             body, oversized = _read_body(response)
             guard.disarm()  # before the connection goes back to the pool
@@ -519,6 +522,7 @@ def verify_all(
         "deadline_s": options.deadline,
         "tokens_checked": len(groups),
         "requests": prober.requests,
+        "answered": prober.answered,
         "statuses": dict(sorted(statuses.items())),
         "duration_s": round(time.perf_counter() - started, 3),
     }
