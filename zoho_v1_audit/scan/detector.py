@@ -20,6 +20,7 @@ from zoho_v1_audit.models import (
     preview,
 )
 from zoho_v1_audit.ruleset import Rule, RuleSet
+from zoho_v1_audit.scan.binary import file_offset
 from zoho_v1_audit.scan.prefilter import prefilter_for
 from zoho_v1_audit.scan.text import decode
 
@@ -288,7 +289,7 @@ def _finding(
         call = _v1_call(hit)
     start, end = hit.match.span("secret" if hit.secret is not None else 0)
     column = columns.at(hit.line_start, start)
-    numbers, offsets = blob.line_numbers, blob.offsets
+    numbers, binary = blob.line_numbers, blob.binary
     line_no = numbers[hit.line_index] if numbers is not None else hit.line_index + 1
     return Finding(
         rule_id=rule.id,
@@ -297,13 +298,13 @@ def _finding(
         severity=severity,
         location=Location(
             path=blob.path,
-            line=None if offsets is not None else line_no,
+            line=None if binary is not None else line_no,
             column=column,
             end_column=columns.at(hit.line_start, end),
             commit=blob.origin.commit,
             author=blob.origin.author,
             date=blob.origin.date,
-            offset=None if offsets is None else offsets[hit.line_index],
+            offset=None if binary is None else file_offset(binary, start),
             layer=blob.origin.layer,
             in_final_image=blob.origin.in_final_image,
         ),

@@ -28,7 +28,7 @@ from zoho_v1_audit.scan.archives import (
     member_path,
     members,
 )
-from zoho_v1_audit.scan.binary import is_media, printable_runs
+from zoho_v1_audit.scan.binary import is_media, strings
 from zoho_v1_audit.scan.image import (
     Image,
     ImageError,
@@ -229,9 +229,6 @@ def _spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 
 def read_blobs(task: FileTask, reading: Reading) -> Iterator[Blob | Skip]:
     """The scannable blobs of one file (several for an archive), and what was skipped."""
-    if os.path.isdir(task.disk_path):  # an OCI image layout named on the command line
-        yield from _image_dir(task.path, Path(task.disk_path), reading)
-        return
     try:
         with _open(task) as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -249,6 +246,9 @@ def read_blobs(task: FileTask, reading: Reading) -> Iterator[Blob | Skip]:
                 more := fh.read(min(_CHUNK, reading.max_size + 1 - len(data)))
             ):
                 data += more
+    except IsADirectoryError:  # an OCI image layout named on the command line
+        yield from _image_dir(task.path, Path(task.disk_path), reading)
+        return
     except OSError as exc:
         yield Skip(task.path, "unreadable", f"cannot read: {exc.strerror or exc}")
         return
@@ -281,8 +281,8 @@ def _expand(
     elif is_media(data[:HEAD]):
         yield Skip(path, "media")
     else:
-        strings, offsets = printable_runs(data)
-        yield Blob(path, strings, offsets=offsets)
+        text, segments = strings(data)
+        yield Blob(path, text, binary=segments)
 
 
 def _archive(
