@@ -87,6 +87,31 @@ def test_manifest_names_cannot_leave_the_layout(tmp_path: Path) -> None:
     assert warning.message.startswith("cannot read image: not a digest")
 
 
+def test_blobs_linked_outside_the_layout_are_refused(tmp_path: Path) -> None:
+    layout = oci_layout(tmp_path / "crm-oci", [BASE], CONFIG)
+    (layout / "blobs").rename(tmp_path / "elsewhere")
+    (layout / "blobs").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    result = scan(layout)
+    assert result.findings == []
+    [warning] = result.warnings
+    assert (
+        warning.message.startswith("cannot read image: ")
+        and "links outside the layout" in warning.message
+    )
+    (layout / "blobs").unlink()  # now only a layer is a link to a file outside
+    (tmp_path / "elsewhere").rename(layout / "blobs")
+    index = json.loads((layout / "index.json").read_text())
+    sha = layout / "blobs" / "sha256"
+    manifest = json.loads((sha / index["manifests"][0]["digest"][7:]).read_text())
+    blob = sha / manifest["layers"][0]["digest"][7:]
+    blob.rename(tmp_path / "layer.tar.gz")
+    blob.symlink_to(tmp_path / "layer.tar.gz")
+    result = scan(layout)
+    assert {f.location.path for f in result.findings} == {"crm-oci!/config"}
+    [warning] = result.warnings
+    assert warning.message.startswith("layer not read: ")
+
+
 def test_a_plain_tar_is_still_an_archive(tmp_path: Path) -> None:
     write_tree(
         tmp_path,

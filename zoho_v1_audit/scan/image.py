@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 _MAX_JSON = 16 << 20
-_DIGEST = re.compile(r"^(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})$")
+_DIGEST = re.compile(r"(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})")
 _OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 _DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _WHITEOUT = ".wh."
@@ -61,15 +61,19 @@ def tar_opener(tf: tarfile.TarFile) -> Opener:
 
 
 def dir_opener(root: Path) -> Opener:
-    """Names in an OCI layout directory; a name that is not a plain relative path is refused."""
+    """Names in an OCI layout directory; a name that leads outside it (`..`, an absolute path,
+    a symbolic link) is refused."""
+    real_root = root.resolve()
 
     def open_(name: str) -> IO[bytes] | None:
         parts = PurePosixPath(name).parts
         if not parts or name.startswith("/") or ".." in parts:
             raise ImageError(f"manifest names a path outside the layout: {name!r}")
         path = root.joinpath(*parts)
-        if not path.is_file() or path.is_symlink():
+        if not path.is_file():
             return None
+        if not path.resolve().is_relative_to(real_root):
+            raise ImageError(f"{name!r} links outside the layout")
         return open(path, "rb")
 
     return open_
@@ -95,7 +99,7 @@ def _json(open_: Opener, name: str) -> Any:
 
 
 def _blob(digest: Any) -> str:
-    match = _DIGEST.match(digest) if isinstance(digest, str) else None
+    match = _DIGEST.fullmatch(digest) if isinstance(digest, str) else None
     if match is None:
         raise ImageError(f"not a digest: {str(digest)[:80]!r}")
     return f"blobs/{match[1]}/{match[2]}"

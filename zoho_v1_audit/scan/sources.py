@@ -362,7 +362,11 @@ def image_blobs(path: str, image: Image, open_: Opener, reading: Reading) -> Ite
     yield Blob(member_path(path, "config"), image.config)
     overlay = Overlay(set(), set())
     for layer in reversed(image.layers):
-        fh = open_(layer.name)
+        try:
+            fh = open_(layer.name)
+        except ImageError as exc:
+            yield Skip(member_path(path, layer.name), "image-error", f"layer not read: {exc}")
+            continue
         if fh is None:
             yield Skip(member_path(path, layer.name), "image-error", "layer missing from the image")
             continue
