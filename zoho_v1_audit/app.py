@@ -17,7 +17,7 @@ from zoho_v1_audit.models import Blob, ScanResult, ScanWarning, Severity, Stats
 from zoho_v1_audit.report.json import Document, to_document
 from zoho_v1_audit.ruleset import Rule, RuleSet, builtin_rules_dir, load_rules
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
-from zoho_v1_audit.scan.archives import Limits
+from zoho_v1_audit.scan.budget import Limits
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, scan_files
 from zoho_v1_audit.scan.reader import Reading

@@ -22,7 +22,7 @@ from tests.scan.artifacts import (
 )
 from zoho_v1_audit.models import ScanResult
 from zoho_v1_audit.scan.aggregate import Suppressions
-from zoho_v1_audit.scan.archives import Limits
+from zoho_v1_audit.scan.budget import Limits
 
 ENV = f"ZOHO_AUTHTOKEN={TOKEN}\n".encode()
 

@@ -15,7 +15,9 @@ from tests.helpers import TOKEN, scan, write_tree
 from tests.scan.artifacts import V1_URL, class_by_hand, compiled_class, compiled_pyc
 from zoho_v1_audit.models import ScanResult
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "result.schema.json").read_text())
+ROOT = Path(__file__).parents[2]
+SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
+SARIF_SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
 ENV = f"ZOHO_AUTHTOKEN={TOKEN}\n".encode()
 
 
@@ -100,3 +102,4 @@ def test_binary_findings_in_json_and_every_format(tmp_path: Path) -> None:
         for r in sarif["runs"][0]["results"]
     )
     assert '{"byteOffset": 18}' in regions
+    jsonschema.Draft202012Validator(SARIF_SCHEMA).validate(sarif)

@@ -21,33 +21,7 @@ _LOW = bytes(b if b in _TEXT else 0xFF for b in range(256))
 _HIGH = bytes([0] + [0xFF] * 255)
 _FF_TO_NL = bytes(_NL if b == 0xFF else b for b in range(256))
 
-# Images, audio, video and fonts: recognised by their first bytes and skipped unread.
-_MEDIA = (
-    b"\x89PNG\r\n\x1a\n",
-    b"\xff\xd8\xff",  # JPEG
-    b"GIF87a",
-    b"GIF89a",
-    b"II*\x00",  # TIFF
-    b"MM\x00*",
-    b"ID3",  # MP3
-    b"fLaC",
-    b"OggS",
-    b"\x1aE\xdf\xa3",  # Matroska, WebM
-    b"wOFF",
-    b"wOF2",
-)
-
-
 Segment = tuple[int, int, int]  # (where a view starts in the text, its file offset, its step)
-
-
-def is_media(head: bytes) -> bool:
-    """Whether the first bytes are those of an image, audio, video or font file."""
-    if head.startswith(_MEDIA):
-        return True
-    if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
-        return True
-    return head[4:8] == b"ftyp"  # MP4, MOV, HEIC, AVIF
 
 
 def strings(data: bytes) -> tuple[bytes, tuple[Segment, ...]]:

@@ -6,41 +6,25 @@ import functools
 import io
 import os
 import sys
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING
 
 import pathspec
 
 from zoho_v1_audit.models import Blob, Origin
-from zoho_v1_audit.scan.archives import (
-    HEAD,
-    Budget,
-    BudgetExceeded,
-    Cap,
-    Kind,
-    Limits,
-    Member,
-    kind_of,
-    member_path,
-    members,
-)
-from zoho_v1_audit.scan.binary import is_media, strings
-from zoho_v1_audit.scan.image import (
-    Image,
-    ImageError,
-    Opener,
-    Overlay,
-    dir_opener,
-    is_whiteout,
-    read_image,
-    tar_opener,
-)
+from zoho_v1_audit.scan.budget import Budget, BudgetExceeded, Limits
+from zoho_v1_audit.scan.magic import HEAD, Kind, is_media, kind_of
 from zoho_v1_audit.scan.sources import STDIN, FileTask, Skip
 from zoho_v1_audit.scan.text import scannable
 
+if TYPE_CHECKING:
+    from zoho_v1_audit.scan.archives import Cap, Member
+    from zoho_v1_audit.scan.image import Image, Opener
+
+# Archive, image and binary support is imported when a file needs it, so that a tree of text
+# files does not pay for loading zipfile, tarfile and the decompressors.
 _CHUNK = 1 << 20  # bytes read at a time from a file larger than it said
 
 
@@ -93,7 +77,7 @@ def read_blobs(task: FileTask, reading: Reading) -> Iterator[Blob | Skip]:
     yield from _expand(task.path, data, reading, None, 0)
 
 
-def _open(task: FileTask) -> BinaryIO:
+def _open(task: FileTask) -> IO[bytes]:
     if task.disk_path == STDIN:
         return open(sys.stdin.fileno(), "rb", closefd=False)
     return open(task.disk_path, "rb")
@@ -116,6 +100,8 @@ def _expand(
     elif is_media(data[:HEAD]):
         yield Skip(path, "media")
     else:
+        from zoho_v1_audit.scan.binary import strings
+
         text, segments = strings(data)
         yield Blob(path, text, binary=segments)
 
@@ -123,7 +109,7 @@ def _expand(
 def _archive(
     path: str,
     kind: Kind,
-    fh: BinaryIO,
+    fh: IO[bytes],
     reading: Reading,
     budget: Budget | None,
     depth: int,
@@ -142,6 +128,8 @@ def _archive(
         except BudgetExceeded as exc:
             yield Skip(path, "archive-budget", f"archive partly scanned: {exc}")
         return
+    from zoho_v1_audit.scan.archives import members
+
     for member in members(kind, fh, path, budget, _cap(reading, depth)):
         yield from _member_blobs(member, reading, budget, depth)
 
@@ -168,8 +156,12 @@ def _member_blobs(
         yield from _expand(member.path, member.data, reading, budget, depth + 1)
 
 
-def _image_tar(path: str, fh: BinaryIO, reading: Reading) -> Iterator[Blob | Skip] | None:
+def _image_tar(path: str, fh: IO[bytes], reading: Reading) -> Iterator[Blob | Skip] | None:
     """A container image's blobs when the tar holds one (else None, the file rewound)."""
+    import tarfile
+
+    from zoho_v1_audit.scan.image import ImageError, read_image, tar_opener
+
     try:
         tf = tarfile.TarFile(fileobj=fh)
         found = read_image(tar_opener(tf))
@@ -178,10 +170,12 @@ def _image_tar(path: str, fh: BinaryIO, reading: Reading) -> Iterator[Blob | Ski
     fh.seek(0)
     if found is None:
         return None
-    return image_blobs(path, found, tar_opener(tf), reading)
+    return _image_blobs(path, found, tar_opener(tf), reading)
 
 
 def _image_dir(path: str, root: Path, reading: Reading) -> Iterator[Blob | Skip]:
+    from zoho_v1_audit.scan.image import ImageError, dir_opener, read_image
+
     open_ = dir_opener(root)
     try:
         image = read_image(open_)
@@ -189,11 +183,14 @@ def _image_dir(path: str, root: Path, reading: Reading) -> Iterator[Blob | Skip]
         yield Skip(path, "image-error", f"cannot read image: {exc}")
         return
     if image is not None:
-        yield from image_blobs(path, image, open_, reading)
+        yield from _image_blobs(path, image, open_, reading)
 
 
-def image_blobs(path: str, image: Image, open_: Opener, reading: Reading) -> Iterator[Blob | Skip]:
+def _image_blobs(path: str, image: Image, open_: Opener, reading: Reading) -> Iterator[Blob | Skip]:
     """The config listing, then every layer newest first, each file tagged with its layer."""
+    from zoho_v1_audit.scan.archives import member_path, members
+    from zoho_v1_audit.scan.image import ImageError, Overlay, is_whiteout
+
     yield Blob(member_path(path, "config"), image.config)
     overlay = Overlay(set(), set())
     for layer in reversed(image.layers):
