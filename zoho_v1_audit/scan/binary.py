@@ -4,7 +4,8 @@ A binary file is searched through views as long as the file (or half of it): eve
 cannot be part of a string becomes a line end, so each run of printable characters is a line
 of its own and the byte offset of a match follows from its position in the view. One view
 holds ASCII and UTF-8 strings; two more hold UTF-16LE strings (.NET, Windows resources)
-starting at even and at odd offsets. Building a view is a few passes in C over the bytes.
+starting at even and at odd offsets, except in formats that store no UTF-16 (Java class
+files, Python bytecode). Building a view is a few passes in C over the bytes.
 """
 
 from __future__ import annotations
@@ -28,13 +29,18 @@ def strings(data: bytes) -> tuple[bytes, tuple[Segment, ...]]:
     """The views of binary data, one after another: ASCII/UTF-8, then UTF-16LE when it has
     NUL bytes; and where each view starts, so that a position maps back to a file offset."""
     views = [(data.translate(_TO_VIEW), 0, 1)]
-    if b"\x00" in data:
+    if b"\x00" in data and not _utf8_only(data):
         views += [(_utf16(data, start), start, 2) for start in (0, 1)]
     segments, at = [], 0
     for view, start, step in views:
         segments.append((at, start, step))
         at += len(view) + 1
     return b"\n".join(view for view, _, _ in views), tuple(segments)
+
+
+def _utf8_only(data: bytes) -> bool:
+    """Java class files and Python bytecode keep their strings in (modified) UTF-8 only."""
+    return data.startswith(b"\xca\xfe\xba\xbe") or data[2:4] == b"\r\n"
 
 
 def file_offset(segments: tuple[Segment, ...], position: int) -> int:
