@@ -18,10 +18,17 @@ BASE = layer(
     {
         "app/config.env": f"ZOHO_AUTHTOKEN={TOKEN}\n".encode(),
         "app/keep/old.env": f"ZOHO_AUTHTOKEN={ALNUM_TOKEN}\n".encode(),
+        "etc/settings.env": f"ZOHO_AUTHTOKEN={TOKEN_EU}\n".encode(),
         "usr/lib/crm.jar": zip_bytes({"crm.properties": f"zoho.authtoken={TOKEN_EU}\n".encode()}),
     }
 )
-TOP = layer({"app/.wh.config.env": b"", "app/keep/.wh..wh..opq": b"", "etc/motd": b"hello\n"})
+TOP = layer(
+    {
+        "app/.wh.config.env": b"",  # deletes app/config.env
+        "app/keep/.wh..wh..opq": b"",  # hides everything below app/keep
+        "etc/settings.env": b"# the token moved to the vault\n",  # replaces the file
+    }
+)
 CONFIG = config_json(
     [BASE, TOP],
     env=["PATH=/usr/bin", f"ZOHO_AUTHTOKEN={TOKEN}"],
@@ -45,6 +52,7 @@ def test_docker_save_tarball(tmp_path: Path) -> None:
     assert ("crm.tar!/config", 4, None, None) in found  # ARG, after the ENV and LABEL lines
     assert ("crm.tar!/app/config.env", 1, digest(BASE), False) in found  # whited out
     assert ("crm.tar!/app/keep/old.env", 1, digest(BASE), False) in found  # opaque directory
+    assert ("crm.tar!/etc/settings.env", 1, digest(BASE), False) in found  # replaced
     assert ("crm.tar!/usr/lib/crm.jar!/crm.properties", 1, digest(BASE), True) in found
     assert not any(".wh." in path for path, *_ in found)
     text = audit("scan", str(tmp_path)).stdout
