@@ -51,9 +51,15 @@ class Image:
 Opener = Callable[[str], IO[bytes] | None]  # a name in the layout, or None when it is absent
 
 
-def tar_opener(tf: tarfile.TarFile) -> Opener:
-    """Names in an image tarball (a random-access tar on disk or in memory)."""
-    names = {m.name.removeprefix("./"): m for m in tf.getmembers() if m.isfile()}
+def tar_opener(tf: tarfile.TarFile, max_members: int) -> Opener:
+    """Names in an image tarball (a random-access tar on disk or in memory); a tar with more
+    than `max_members` entries is not taken for an image (its index would not be small)."""
+    names = {}
+    for count, member in enumerate(tf, 1):
+        if count > max_members:
+            raise ImageError(f"more than {max_members} entries")
+        if member.isfile():
+            names[member.name.removeprefix("./")] = member
 
     def open_(name: str) -> IO[bytes] | None:
         member = names.get(name)

@@ -163,14 +163,14 @@ def _image_tar(path: str, fh: IO[bytes], reading: Reading) -> Iterator[Blob | Sk
     from zoho_v1_audit.scan.image import ImageError, read_image, tar_opener
 
     try:
-        tf = tarfile.TarFile(fileobj=fh)
-        found = read_image(tar_opener(tf))
+        open_ = tar_opener(tarfile.TarFile(fileobj=fh), reading.limits.max_members)
+        found = read_image(open_)
     except (tarfile.TarError, OSError, ImageError):
         found = None
     fh.seek(0)
     if found is None:
         return None
-    return _image_blobs(path, found, tar_opener(tf), reading)
+    return _image_blobs(path, found, open_, reading)
 
 
 def _image_dir(path: str, root: Path, reading: Reading) -> Iterator[Blob | Skip]:
