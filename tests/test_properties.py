@@ -28,7 +28,8 @@ from zoho_v1_audit.config import FAIL_ON_CHOICES, KEYS, Config, parse_size, read
 from zoho_v1_audit.datacentres import DATA_CENTRES, data_centre_of
 from zoho_v1_audit.errors import ConfigError, ExitCode, RuleError, UsageError
 from zoho_v1_audit.ruleset import RuleSet, load_rules
-from zoho_v1_audit.scan.sources import FileTask, Reading, read_blobs
+from zoho_v1_audit.scan.reader import Reading, read_blobs
+from zoho_v1_audit.scan.sources import FileTask
 from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions, check_options
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, is_loopback, parse_bases
 

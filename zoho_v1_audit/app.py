@@ -36,10 +36,11 @@ from zoho_v1_audit.ruleset import (
     load_rules,
 )
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
-from zoho_v1_audit.scan.archives import Limits
+from zoho_v1_audit.scan.budget import Limits
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, scan_files
-from zoho_v1_audit.scan.sources import STDIN, Reading, TreeWalker
+from zoho_v1_audit.scan.reader import Reading
+from zoho_v1_audit.scan.sources import STDIN, TreeWalker
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 

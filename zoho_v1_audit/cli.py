@@ -341,7 +341,7 @@ def scan(
     from zoho_v1_audit import app as use_cases
     from zoho_v1_audit.progress import scan_progress
     from zoho_v1_audit.report import OutputFormat
-    from zoho_v1_audit.scan.archives import Limits
+    from zoho_v1_audit.scan.budget import Limits
 
     with _errors():
         from zoho_v1_audit.config import load_config

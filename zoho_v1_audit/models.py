@@ -165,15 +165,15 @@ class Blob:
 
     `line_numbers`, when set, maps the blob's n-th line (0-based) to its real line
     number in the file; history and staged sources use it for the added lines of a diff.
-    `offsets`, when set, says the blob holds a binary file's printable strings, one a line,
-    and maps each to the byte offset it starts at.
+    `binary`, when set, says the blob holds a binary file's printable strings, one a line
+    (see scan/binary.py), and maps positions back to byte offsets in the file.
     """
 
     path: str
     data: bytes
     origin: Origin = Origin()
     line_numbers: tuple[int, ...] | None = None
-    offsets: tuple[int, ...] | None = None
+    binary: tuple[tuple[int, int, int], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +203,8 @@ class Evidence:
 class Location:
     """One place in the scanned code.
 
-    In a binary file `line` is None and `offset` is the byte offset of the printable string
-    holding the match (columns count within that string).
+    In a binary file `line` is None and `offset` is the byte offset of the match (columns
+    count within the printable string that holds it).
     """
 
     path: str

@@ -109,3 +109,7 @@ def test_what_counts_as_remote(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / "zoho-v1-audit"
     assert audit("scan", "http://127.0.0.1/r.git").code == 2
+    for args in (("file:///r", "."), ("file:///r", "--staged")):
+        run = audit("scan", *args, "--cache-dir", str(tmp_path))
+        assert run.code == 2
+        assert "a remote repository is scanned alone, and not with --staged" in run.stderr

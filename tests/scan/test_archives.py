@@ -22,7 +22,7 @@ from tests.scan.artifacts import (
 )
 from zoho_v1_audit.models import ScanResult
 from zoho_v1_audit.scan.aggregate import Suppressions
-from zoho_v1_audit.scan.archives import Limits
+from zoho_v1_audit.scan.budget import Limits
 
 ENV = f"ZOHO_AUTHTOKEN={TOKEN}\n".encode()
 
@@ -201,3 +201,16 @@ def test_member_names_are_not_terminal_markup(tmp_path: Path) -> None:
     write_tree(tmp_path, {"evil.zip": zip_bytes({"[bold]x.env": ENV})})
     text = audit("scan", str(tmp_path)).stdout
     assert "evil.zip!/[bold]x.env" in "".join(text.split())
+
+
+@pytest.mark.parametrize("name", ["zeros.tar.gz", "zeros.log.gz"])
+def test_gzip_bombs_are_stopped_by_the_ratio(tmp_path: Path, name: str) -> None:
+    zeros = bytes(16 << 20)
+    plain = tar_bytes({"zeros.bin": zeros}, "w") if name.endswith(".tar.gz") else zeros
+    data = gzip.compress(plain, compresslevel=1)
+    root = write_tree(tmp_path, {name: data, "app.env": ENV})
+    result = scan(root)
+    assert places(result) == {"app.env": 1}
+    assert [(w.path, w.message) for w in result.warnings] == [
+        (name, "archive partly scanned: compression ratio over 100:1")
+    ]

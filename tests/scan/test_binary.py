@@ -15,7 +15,9 @@ from tests.helpers import TOKEN, scan, unwrapped, write_tree
 from tests.scan.artifacts import V1_URL, class_by_hand, compiled_class, compiled_pyc
 from zoho_v1_audit.models import ScanResult
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "result.schema.json").read_text())
+ROOT = Path(__file__).parents[2]
+SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
+SARIF_SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
 ENV = f"ZOHO_AUTHTOKEN={TOKEN}\n".encode()
 
 
@@ -41,10 +43,19 @@ def test_class_and_pyc_without_fake_line_numbers(tmp_path: Path) -> None:
     assert all(line is None and offset for line, offset in found.values())
 
 
-def test_offset_is_where_the_string_starts_utf16_included(tmp_path: Path) -> None:
+def test_offset_is_the_byte_offset_of_the_match_utf16_included(tmp_path: Path) -> None:
     dotnet = b"MZ\x90\x00" + b"\x00" * 60 + b"\x01" + V1_URL.encode("utf-16-le") + b"\x00\x00"
     root = write_tree(tmp_path, {"bin/Crm.dll": dotnet, "data.bin": b"\x00\x01\x02" + ENV})
-    assert located(scan(root)) == {"bin/Crm.dll": (None, 65), "data.bin": (None, 3)}
+    found = {
+        (f.location.path, f.rule_id, f.location.line, f.location.offset)
+        for f in scan(root).findings
+    }
+    secret_in_url = 65 + 2 * V1_URL.index(TOKEN)  # UTF-16: two bytes a character
+    assert found == {
+        ("bin/Crm.dll", "v1-crm-endpoint", None, 65),
+        ("bin/Crm.dll", "v1-authtoken-assignment", None, secret_in_url),
+        ("data.bin", "v1-authtoken-assignment", None, 3 + len("ZOHO_AUTHTOKEN=")),
+    }
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C compiler")
@@ -70,16 +81,16 @@ def test_binary_findings_in_json_and_every_format(tmp_path: Path) -> None:
     run = audit("scan", str(tmp_path), "-f", "json")
     jsonschema.validate(run.doc, SCHEMA)
     by_path = {f["path"]: f for f in run.doc["findings"]}
-    assert (by_path["data.bin"]["line"], by_path["data.bin"]["offset"]) == (None, 3)
+    assert (by_path["data.bin"]["line"], by_path["data.bin"]["offset"]) == (None, 18)
     assert (by_path["app.env"]["line"], by_path["app.env"]["offset"]) == (1, None)
     assert [(loc["line"], loc["offset"]) for loc in run.doc["secrets"][0]["locations"]] == [
         (1, None),
-        (None, 3),
+        (None, 18),
     ]
     text = audit("scan", str(tmp_path), "-f", "text").stdout
-    assert "data.bin@3" in text and "app.env:1" in text
+    assert "data.bin@18" in text and "app.env:1" in text
     for fmt in ("md", "html"):
-        assert "data.bin@3" in unwrapped(audit("scan", str(tmp_path), "-f", fmt).stdout)
+        assert "data.bin@18" in unwrapped(audit("scan", str(tmp_path), "-f", fmt).stdout)
     linked = audit(
         "scan", str(tmp_path), "-f", "html", "--repo-url", "https://x.test/{path}#L{line}"
     )
@@ -90,4 +101,5 @@ def test_binary_findings_in_json_and_every_format(tmp_path: Path) -> None:
         json.dumps(r["locations"][0]["physicalLocation"]["region"], sort_keys=True)
         for r in sarif["runs"][0]["results"]
     )
-    assert '{"byteOffset": 3}' in regions
+    assert '{"byteOffset": 18}' in regions
+    jsonschema.Draft202012Validator(SARIF_SCHEMA).validate(sarif)

@@ -18,10 +18,17 @@ BASE = layer(
     {
         "app/config.env": f"ZOHO_AUTHTOKEN={TOKEN}\n".encode(),
         "app/keep/old.env": f"ZOHO_AUTHTOKEN={ALNUM_TOKEN}\n".encode(),
+        "etc/settings.env": f"ZOHO_AUTHTOKEN={TOKEN_EU}\n".encode(),
         "usr/lib/crm.jar": zip_bytes({"crm.properties": f"zoho.authtoken={TOKEN_EU}\n".encode()}),
     }
 )
-TOP = layer({"app/.wh.config.env": b"", "app/keep/.wh..wh..opq": b"", "etc/motd": b"hello\n"})
+TOP = layer(
+    {
+        "app/.wh.config.env": b"",  # deletes app/config.env
+        "app/keep/.wh..wh..opq": b"",  # hides everything below app/keep
+        "etc/settings.env": b"# the token moved to the vault\n",  # replaces the file
+    }
+)
 CONFIG = config_json(
     [BASE, TOP],
     env=["PATH=/usr/bin", f"ZOHO_AUTHTOKEN={TOKEN}"],
@@ -45,6 +52,7 @@ def test_docker_save_tarball(tmp_path: Path) -> None:
     assert ("crm.tar!/config", 4, None, None) in found  # ARG, after the ENV and LABEL lines
     assert ("crm.tar!/app/config.env", 1, digest(BASE), False) in found  # whited out
     assert ("crm.tar!/app/keep/old.env", 1, digest(BASE), False) in found  # opaque directory
+    assert ("crm.tar!/etc/settings.env", 1, digest(BASE), False) in found  # replaced
     assert ("crm.tar!/usr/lib/crm.jar!/crm.properties", 1, digest(BASE), True) in found
     assert not any(".wh." in path for path, *_ in found)
     text = audit("scan", str(tmp_path)).stdout
@@ -85,6 +93,31 @@ def test_manifest_names_cannot_leave_the_layout(tmp_path: Path) -> None:
     (layout / "index.json").write_text(json.dumps(index), encoding="utf-8")
     [warning] = scan(layout).warnings
     assert warning.message.startswith("cannot read image: not a digest")
+
+
+def test_blobs_linked_outside_the_layout_are_refused(tmp_path: Path) -> None:
+    layout = oci_layout(tmp_path / "crm-oci", [BASE], CONFIG)
+    (layout / "blobs").rename(tmp_path / "elsewhere")
+    (layout / "blobs").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    result = scan(layout)
+    assert result.findings == []
+    [warning] = result.warnings
+    assert (
+        warning.message.startswith("cannot read image: ")
+        and "links outside the layout" in warning.message
+    )
+    (layout / "blobs").unlink()  # now only a layer is a link to a file outside
+    (tmp_path / "elsewhere").rename(layout / "blobs")
+    index = json.loads((layout / "index.json").read_text())
+    sha = layout / "blobs" / "sha256"
+    manifest = json.loads((sha / index["manifests"][0]["digest"][7:]).read_text())
+    blob = sha / manifest["layers"][0]["digest"][7:]
+    blob.rename(tmp_path / "layer.tar.gz")
+    blob.symlink_to(tmp_path / "layer.tar.gz")
+    result = scan(layout)
+    assert {f.location.path for f in result.findings} == {"crm-oci!/config"}
+    [warning] = result.warnings
+    assert warning.message.startswith("layer not read: ")
 
 
 def test_a_plain_tar_is_still_an_archive(tmp_path: Path) -> None:

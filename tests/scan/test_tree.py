@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.helpers import TOKEN, TOKEN_EU, scan, write_tree
 from zoho_v1_audit.models import Confidence
-from zoho_v1_audit.scan.sources import FileTask, Reading, Skip, read_blobs
+from zoho_v1_audit.scan.reader import Reading, read_blobs
+from zoho_v1_audit.scan.sources import FileTask, Skip
 
 ENV = f"ZOHO_AUTHTOKEN={TOKEN}\n"
 

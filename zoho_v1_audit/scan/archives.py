@@ -16,13 +16,12 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Literal, Protocol, cast
+from typing import IO, Protocol, cast
 
-Kind = Literal["zip", "tar", "gzip", "bzip2", "xz"]
+from zoho_v1_audit.scan.budget import Budget
+from zoho_v1_audit.scan.magic import HEAD, Kind, kind_of
 
-HEAD = 512  # bytes enough to recognise every kind (tar's magic sits at offset 257)
 _CHUNK = 1 << 20
-_RATIO_FLOOR = 1 << 20  # a member smaller than this is never a bomb, whatever its ratio
 _SEPARATOR = "!/"
 _CORRUPT = (
     zipfile.BadZipFile,
@@ -37,64 +36,11 @@ _CORRUPT = (
 )
 
 
-def kind_of(head: bytes) -> Kind | None:
-    """The archive kind the first bytes of a file announce, or None."""
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if head[257:262] == b"ustar":
-        return "tar"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh"):
-        return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    return None
-
-
 def member_path(archive: str, name: str) -> str:
     """`archive!/name`, with control characters (NUL included) shown as `\\xNN` escapes."""
     name = name.removeprefix("./")
     clean = "".join(c if c >= " " and c != "\x7f" else f"\\x{ord(c):02x}" for c in name)
     return f"{archive}{_SEPARATOR}{clean}"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Budgets per archive named in the tree (its nested archives included)."""
-
-    max_depth: int = 4
-    max_bytes: int = 1 << 30  # uncompressed bytes read
-    max_members: int = 100_000
-    max_ratio: int = 100  # uncompressed / compressed, for members over a MiB
-    max_nested: int = 256 << 20  # an archive inside an archive is read into memory up to this
-
-
-class BudgetExceeded(Exception):
-    """An archive hit a budget: the scan reports it and goes on with the next file."""
-
-
-@dataclass(slots=True)
-class Budget:
-    """What one archive named in the tree has cost so far."""
-
-    limits: Limits
-    bytes: int = 0
-    members: int = 0
-
-    def member(self) -> None:
-        self.members += 1
-        if self.members > self.limits.max_members:
-            raise BudgetExceeded(f"more than {self.limits.max_members} members")
-
-    def spend(self, n: int) -> None:
-        self.bytes += n
-        if self.bytes > self.limits.max_bytes:
-            raise BudgetExceeded(f"more than {self.limits.max_bytes} bytes uncompressed")
-
-    def ratio(self, uncompressed: int, compressed: int) -> None:
-        if uncompressed > _RATIO_FLOOR and uncompressed > compressed * self.limits.max_ratio:
-            raise BudgetExceeded(f"compression ratio over {self.limits.max_ratio}:1")
 
 
 @dataclass(frozen=True, slots=True)

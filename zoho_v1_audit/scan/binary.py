@@ -1,55 +1,58 @@
-"""Compiled code and other binary files: their printable strings, the way `strings` finds them."""
+"""Compiled code and other binary files: their printable strings, the way `strings` finds them.
+
+A binary file is searched through views as long as the file (or half of it): every byte that
+cannot be part of a string becomes a line end, so each run of printable characters is a line
+of its own and the byte offset of a match follows from its position in the view. One view
+holds ASCII and UTF-8 strings; two more hold UTF-16LE strings (.NET, Windows resources)
+starting at even and at odd offsets, except in formats that store no UTF-16 (Java class
+files, Python bytecode). Building a view is a few passes in C over the bytes.
+"""
 
 from __future__ import annotations
 
-import re
+import bisect
 
-_MIN_RUN = 6
-# Printable ASCII and tab, and well-formed UTF-8 sequences.
-_UTF8 = re.compile(
-    rb"(?:[\t\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3})"
-    rb"{%d,}" % _MIN_RUN
-)
-_UTF16LE = re.compile(rb"(?:[\t\x20-\x7e]\x00){%d,}" % _MIN_RUN)
+_NL = ord("\n")
+_TEXT = frozenset({*range(0x20, 0x7F), ord("\t")})
+# ASCII and UTF-8 view: printable ASCII, tab and bytes of multi-byte characters stay.
+_TO_VIEW = bytes(b if b in _TEXT or b >= 0x80 else _NL for b in range(256))
+# UTF-16LE views: a low byte that is not printable ASCII, or a high byte that is not NUL,
+# marks the character 0xFF, and 0xFF becomes a line end.
+_LOW = bytes(b if b in _TEXT else 0xFF for b in range(256))
+_HIGH = bytes([0] + [0xFF] * 255)
+_FF_TO_NL = bytes(_NL if b == 0xFF else b for b in range(256))
 
-# Images, audio, video and fonts: recognised by their first bytes and skipped unread.
-_MEDIA = (
-    b"\x89PNG\r\n\x1a\n",
-    b"\xff\xd8\xff",  # JPEG
-    b"GIF87a",
-    b"GIF89a",
-    b"BM",  # Windows bitmap
-    b"II*\x00",  # TIFF
-    b"MM\x00*",
-    b"\x00\x00\x01\x00",  # ICO
-    b"ID3",  # MP3
-    b"\xff\xfb",
-    b"fLaC",
-    b"OggS",
-    b"\x1aE\xdf\xa3",  # Matroska, WebM
-    b"wOFF",
-    b"wOF2",
-)
+Segment = tuple[int, int, int]  # (where a view starts in the text, its file offset, its step)
 
 
-def is_media(head: bytes) -> bool:
-    """Whether the first bytes are those of an image, audio, video or font file."""
-    if head.startswith(_MEDIA):
-        return True
-    if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
-        return True
-    return head[4:8] == b"ftyp"  # MP4, MOV, HEIC, AVIF
+def strings(data: bytes) -> tuple[bytes, tuple[Segment, ...]]:
+    """The views of binary data, one after another: ASCII/UTF-8, then UTF-16LE when it has
+    NUL bytes; and where each view starts, so that a position maps back to a file offset."""
+    views = [(data.translate(_TO_VIEW), 0, 1)]
+    if b"\x00" in data and not _utf8_only(data):
+        views += [(_utf16(data, start), start, 2) for start in (0, 1)]
+    segments, at = [], 0
+    for view, start, step in views:
+        segments.append((at, start, step))
+        at += len(view) + 1
+    return b"\n".join(view for view, _, _ in views), tuple(segments)
 
 
-def printable_runs(data: bytes) -> tuple[bytes, tuple[int, ...]]:
-    """The printable strings of binary data, one a line, and the byte offset each starts at.
+def _utf8_only(data: bytes) -> bool:
+    """Java class files and Python bytecode keep their strings in (modified) UTF-8 only."""
+    return data.startswith(b"\xca\xfe\xba\xbe") or data[2:4] == b"\r\n"
 
-    UTF-16LE strings (.NET, Windows resources) are re-encoded as UTF-8.
-    """
-    runs = [(m.start(), m.group()) for m in _UTF8.finditer(data)]
-    if b"\x00" in data:
-        runs += [
-            (m.start(), m.group().decode("utf-16-le").encode()) for m in _UTF16LE.finditer(data)
-        ]
-        runs.sort(key=lambda run: run[0])
-    return b"\n".join(text for _, text in runs), tuple(start for start, _ in runs)
+
+def file_offset(segments: tuple[Segment, ...], position: int) -> int:
+    """The byte offset in the binary file of a position in its strings."""
+    at, start, step = segments[bisect.bisect_right(segments, (position, 1 << 62, 0)) - 1]
+    return start + step * (position - at)
+
+
+def _utf16(data: bytes, start: int) -> bytes:
+    """Low bytes of the UTF-16LE characters from `start`; any other character is a line end."""
+    low = data[start::2].translate(_LOW)
+    high = data[start + 1 :: 2].ljust(len(low), b"\xff").translate(_HIGH)
+    # One OR over the whole buffers as integers stands in for a loop over every byte.
+    marked = int.from_bytes(low) | int.from_bytes(high)
+    return marked.to_bytes(len(low)).translate(_FF_TO_NL)

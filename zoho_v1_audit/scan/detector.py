@@ -28,6 +28,7 @@ from zoho_v1_audit.models import (
 from zoho_v1_audit.redact import Span, masked, merge_spans, token_spans
 from zoho_v1_audit.ruleset import Rule, RuleSet
 from zoho_v1_audit.scan import neighbours
+from zoho_v1_audit.scan.binary import file_offset
 from zoho_v1_audit.scan.prefilter import search_for
 from zoho_v1_audit.scan.text import decode
 
@@ -527,7 +528,7 @@ def _finding(
     columns: _Columns,
 ) -> Finding | None:
     rule, data = hit.rule, blob.data
-    numbers, offsets = blob.line_numbers, blob.offsets
+    numbers, binary = blob.line_numbers, blob.binary
     needs: str | None = None
     evidence: Evidence | None = None
     if hit.evidence is not None:
@@ -560,13 +561,13 @@ def _finding(
         severity=severity,
         location=Location(
             path=blob.path,
-            line=None if offsets is not None else line_no,
+            line=None if binary is not None else line_no,
             column=column,
             end_column=columns.at(hit.line_start, end),
             commit=blob.origin.commit,
             author=blob.origin.author,
             date=blob.origin.date,
-            offset=None if offsets is None else offsets[hit.line_index],
+            offset=None if binary is None else file_offset(binary, start),
             layer=blob.origin.layer,
             in_final_image=blob.origin.in_final_image,
         ),

@@ -14,7 +14,8 @@ from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import BlobScan, detect
 from zoho_v1_audit.scan.prefilter import search_for
-from zoho_v1_audit.scan.sources import FileTask, Reading, Skip, read_blobs
+from zoho_v1_audit.scan.reader import Reading, read_blobs
+from zoho_v1_audit.scan.sources import FileTask, Skip
 
 SERIAL_FILES = 256  # files scanned in-process before a pool is worth starting
 BATCH_FILES = 64

@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import tarfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tarfile
 
 _MAX_JSON = 16 << 20
-_DIGEST = re.compile(r"^(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})$")
+_DIGEST = re.compile(r"(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})")
 _OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 _DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _WHITEOUT = ".wh."
@@ -49,9 +51,15 @@ class Image:
 Opener = Callable[[str], IO[bytes] | None]  # a name in the layout, or None when it is absent
 
 
-def tar_opener(tf: tarfile.TarFile) -> Opener:
-    """Names in an image tarball (a random-access tar on disk or in memory)."""
-    names = {m.name.removeprefix("./"): m for m in tf.getmembers() if m.isfile()}
+def tar_opener(tf: tarfile.TarFile, max_members: int) -> Opener:
+    """Names in an image tarball (a random-access tar on disk or in memory); a tar with more
+    than `max_members` entries is not taken for an image (its index would not be small)."""
+    names = {}
+    for count, member in enumerate(tf, 1):
+        if count > max_members:
+            raise ImageError(f"more than {max_members} entries")
+        if member.isfile():
+            names[member.name.removeprefix("./")] = member
 
     def open_(name: str) -> IO[bytes] | None:
         member = names.get(name)
@@ -61,15 +69,19 @@ def tar_opener(tf: tarfile.TarFile) -> Opener:
 
 
 def dir_opener(root: Path) -> Opener:
-    """Names in an OCI layout directory; a name that is not a plain relative path is refused."""
+    """Names in an OCI layout directory; a name that leads outside it (`..`, an absolute path,
+    a symbolic link) is refused."""
+    real_root = root.resolve()
 
     def open_(name: str) -> IO[bytes] | None:
         parts = PurePosixPath(name).parts
         if not parts or name.startswith("/") or ".." in parts:
             raise ImageError(f"manifest names a path outside the layout: {name!r}")
         path = root.joinpath(*parts)
-        if not path.is_file() or path.is_symlink():
+        if not path.is_file():
             return None
+        if not path.resolve().is_relative_to(real_root):
+            raise ImageError(f"{name!r} links outside the layout")
         return open(path, "rb")
 
     return open_
@@ -95,7 +107,7 @@ def _json(open_: Opener, name: str) -> Any:
 
 
 def _blob(digest: Any) -> str:
-    match = _DIGEST.match(digest) if isinstance(digest, str) else None
+    match = _DIGEST.fullmatch(digest) if isinstance(digest, str) else None
     if match is None:
         raise ImageError(f"not a digest: {str(digest)[:80]!r}")
     return f"blobs/{match[1]}/{match[2]}"
