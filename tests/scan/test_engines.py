@@ -148,7 +148,9 @@ def test_hyperscan_runs_here() -> None:
     assert hsmatch.available()
     assert search_for(fast).matcher is not None
     assert search_for(slow).matcher is None
-    assert set(search_for(fast).engines()) == {"hyperscan"}
+    runs = search_for(fast).engines()
+    assert runs.count("hyperscan") > len(runs) // 2
+    assert all(e == "hyperscan" or e.startswith("python (") for e in runs)  # each with a reason
 
 
 def test_same_findings_on_the_example_project() -> None:
@@ -246,7 +248,10 @@ def test_the_compiled_database_is_cached_and_a_damaged_cache_is_rebuilt(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     line = f"token = '{TOKEN}'".encode()
     assert hsmatch.HsMatcher(builtin()).ends(line)
-    [path] = (tmp_path / "zoho-v1-audit").glob("hyperscan-*.db")
+    # The database in use: the last written (one without rules that missed their examples).
+    path = max(
+        (tmp_path / "zoho-v1-audit").glob("hyperscan-*.db"), key=lambda p: p.stat().st_mtime_ns
+    )
     saved = path.read_bytes()
     with monkeypatch.context() as patch:  # a second start loads the database: no compiling
         patch.setattr(hsmatch, "_compile", None)
@@ -286,3 +291,24 @@ def test_installing_the_package_brings_hyperscan_where_its_wheels_exist() -> Non
     assert req.marker is not None
     assert req.marker.evaluate({"sys_platform": "linux", "platform_machine": "x86_64"})
     assert not req.marker.evaluate({"sys_platform": "linux", "platform_machine": "aarch64"})
+
+
+def test_every_rule_hyperscan_runs_sees_its_own_examples() -> None:
+    """A rule the library would miss on one of its examples runs on the exact engine instead."""
+    fast, _ = engines(builtin())
+    matcher = search_for(fast).matcher
+    assert matcher is not None
+    for index, rule in enumerate(fast.rules):
+        if index in matcher.reasons:
+            continue
+        for example in rule.examples_match:
+            data = example.encode()
+            if rule.regex.search(data):
+                assert index in {found for _, found in matcher.ends(data) or ()}, rule.id
+
+
+def test_a_template_after_crmapi_on_one_line_is_found_by_both_engines() -> None:
+    line = b"q = 'scope=crmapi'; url = '%s/%s/%s/%s' % (BASE, fmt, module, method)\n"
+    for rules in engines(builtin()):
+        found = [f.rule_id for f in detect(Blob("client.py", line), rules).findings]
+        assert "v1-url-template-assembled" in found, rules.engine

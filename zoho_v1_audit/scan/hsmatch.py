@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -270,6 +270,27 @@ class HsMatcher:
                     del expressions[index]
             self.db = _database(expressions) if expressions else None
         self.scratch = hyperscan.Scratch(self.db) if self.db is not None else None
+        missed = self._missed_examples(rules, expressions)
+        if missed:  # the library misses some matches of some patterns: those run exactly
+            for index in missed:
+                self.reasons[index] = "Hyperscan missed one of the rule's own examples"
+                del expressions[index]
+            self.db = _database(expressions) if expressions else None
+            self.scratch = hyperscan.Scratch(self.db) if self.db is not None else None
+
+    def _missed_examples(self, rules: RuleSet, expressions: Mapping[int, object]) -> list[int]:
+        """Rules whose regex matches one of their `match` examples where Hyperscan sees nothing."""
+        missed = []
+        for index in expressions:
+            rule = rules.rules[index]
+            for example in rule.examples_match:
+                data = example.encode("utf-8")
+                if rule.regex.search(data) is None:
+                    continue
+                if index not in {found for _, found in self.ends(data) or ()}:
+                    missed.append(index)
+                    break
+        return missed
 
     def ends(self, data: bytes) -> list[tuple[int, int]] | None:
         """(end offset, rule) of every possible match; None past MAX_ENDS, where the Python
