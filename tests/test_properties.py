@@ -268,7 +268,7 @@ def test_infinite_verification_limit_is_a_usage_error(tmp_path: Path, flag: str)
 size_text = st.builds(
     "{}{}{}".format,
     st.from_regex(r"[0-9]{1,400}(\.[0-9]{1,5})?", fullmatch=True),
-    st.sampled_from(["", " ", "b", "k", "KB", "M", "mb", "G", "GiB"]),
+    st.sampled_from(["", " ", "b", "k", "KB", "M", "mb", "G", "GiB", "iB", "i"]),
     st.sampled_from(["", " "]),
 ) | st.text(max_size=12)
 
@@ -277,6 +277,7 @@ size_text = st.builds(
 @given(size_text)
 @example("9" * 400)
 @example("100GB")
+@example("5IB")
 @example("99999999999999999999")
 def test_any_accepted_size_can_be_used_to_read_a_file(text: str) -> None:
     try:

@@ -29,7 +29,7 @@ PYPROJECT = "pyproject.toml"
 TOOL_KEY = "zoho-v1-audit"
 FAIL_ON_CHOICES = (*(s.value for s in Severity), "never")
 
-_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
+_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*((?:[kmg]i?)?b?)\s*")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _A = TypeVar("_A")
