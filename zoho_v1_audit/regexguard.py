@@ -61,10 +61,6 @@ def _class_set(items: Any) -> frozenset[int]:
     return frozenset(out)
 
 
-def _min_width(tree: Any) -> int:
-    return int(tree.getwidth()[0])
-
-
 def _first(tree: Any) -> tuple[frozenset[int], bool]:
     """The characters a sequence can start with, and whether it can match nothing."""
     out: frozenset[int] = frozenset()

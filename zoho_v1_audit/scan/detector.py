@@ -255,13 +255,21 @@ def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit
     once per line.
     """
     search = search_for(rules)
-    names_zoho = _ZOHO.search(data) is not None
+    names_zoho: list[bool] = []  # searched once, and only when a rule needs to know
+
+    def runs(order: int) -> bool:
+        if rules.rules[order].neighbours not in _NEEDS_ZOHO:
+            return True
+        if not names_zoho:
+            names_zoho.append(_ZOHO.search(data) is not None)
+        return names_zoho[0]
+
     line_index, counted_to, line_start, line_end = 0, 0, 0, -1
     for chunk_start, chunk_end in _chunks(data):
         found = {
             order: spans
             for order, spans in search.spans(data[chunk_start:chunk_end]).items()
-            if names_zoho or rules.rules[order].neighbours not in _NEEDS_ZOHO
+            if runs(order)
         }
         if chunk_start == 0 and chunk_end == len(data):
             possible = frozenset(label for order in found for label in rules.rules[order].provides)
