@@ -71,29 +71,58 @@ class Status(StrEnum):
     NOT_CHECKED = "not-checked"
 
 
+# Rotate-now order: proven live first, then unproven, then dead.
+STATUS_URGENCY = (
+    Status.LIVE,
+    Status.LIVE_RATE_LIMITED,
+    Status.UNKNOWN,
+    Status.UNSUPPORTED,
+    Status.NOT_CHECKED,
+    Status.USER_DISABLED,
+    Status.INVALID,
+)
+
+
+class SecretKind(StrEnum):
+    """What a hard-coded secret is; decides how it is verified and what fixes it."""
+
+    AUTHTOKEN = "authtoken"
+    PASSWORD = "password"  # noqa: S105
+    ACCESS_TOKEN = "access-token"  # noqa: S105
+    REFRESH_TOKEN = "refresh-token"  # noqa: S105
+    OAUTH_TOKEN = "oauth-token"  # noqa: S105
+    GRANT_CODE = "grant-code"
+    CLIENT_SECRET = "client-secret"  # noqa: S105
+    CLIENT_ID = "client-id"
+
+    @property
+    def checkable(self) -> bool:
+        """Whether `--verify` can check it read-only (the others are never sent anywhere)."""
+        return self in (SecretKind.AUTHTOKEN, SecretKind.ACCESS_TOKEN)
+
+
 def sha256_hex(value: str) -> str:
     """SHA-256 of a secret's UTF-8 bytes, as lower-case hex."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 _TOKEN_ALPHABET = re.compile(r"[0-9A-Za-z+/=._-]{32,}")
-_PASSWORD_KINDS = ("password", "passphrase")
 
 
-def is_generated(value: str, kind: str | None = None) -> bool:
+def is_generated(value: str, kind: SecretKind | None = None) -> bool:
     """Whether a secret is a machine-generated token, as opposed to a low-entropy secret.
 
     A generated token is at least 32 characters of `[0-9A-Za-z+/=._-]` with at least 10
-    distinct ones, and its kind does not name a password. Everything else (passwords,
+    distinct ones, and it is not a password. Everything else (passwords,
     short keys, anything a person typed) is low-entropy: it gets no public hash and no
     preview characters, because a dictionary would recover it from either.
     """
-    if kind is not None and any(word in kind for word in _PASSWORD_KINDS):
+    if kind == SecretKind.PASSWORD:
         return False
     return bool(_TOKEN_ALPHABET.fullmatch(value)) and len(set(value)) >= 10
 
 
-def preview(value: str, kind: str | None = None) -> str:
+def preview(value: str, kind: SecretKind | None = None) -> str:
     """A redacted form that identifies a generated token to a human without revealing it.
 
     Generated tokens keep 4 characters at each end (OAuth tokens the 4 after their common
@@ -125,7 +154,7 @@ class _SecretIds:
         self._run_key = os.urandom(32)
         self.slow = self.one_off = 0
 
-    def get(self, value: str, kind: str | None) -> str:
+    def get(self, value: str, kind: SecretKind | None) -> str:
         generated = is_generated(value, kind)
         known = self._known.get((value, generated))
         if known is not None:
@@ -236,7 +265,7 @@ class Finding:
     snippet: str
     confidence: Confidence = Confidence.HIGH
     placement: Placement = Placement.CODE
-    secret_kind: str | None = None
+    secret_kind: SecretKind | None = None
     v1: V1Call | None = None
     needs_context: str | None = None
     evidence: Evidence | None = None
@@ -287,7 +316,7 @@ class Secret:
     sha256: str | None
     preview: str
     category: Category
-    kind: str
+    kind: SecretKind
     severity: Severity
     locations: list[Location]
     data_centre_hint: str | None = None

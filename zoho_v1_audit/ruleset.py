@@ -14,7 +14,7 @@ import yaml
 
 from zoho_v1_audit.errors import RuleError, reason
 from zoho_v1_audit.files import read_limited
-from zoho_v1_audit.models import Category, Severity
+from zoho_v1_audit.models import Category, SecretKind, Severity
 from zoho_v1_audit.regexguard import UNSAFE, unsafe
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -43,7 +43,7 @@ class Rule:
     severity: Severity
     keywords: tuple[bytes, ...]
     regex: re.Pattern[bytes]
-    secret_kind: str | None = None
+    secret_kind: SecretKind | None = None
     strict_secret: re.Pattern[str] | None = None
     decode: str | None = None
     decoded: re.Pattern[str] | None = None
@@ -187,7 +187,7 @@ class _RuleReader:
         high = tree.getwidth()[1]
         return regex, (high if high <= _BOUNDED_WIDTH else None)
 
-    def enum(self, key: str, kind: type[Category] | type[Severity]) -> Any:
+    def enum(self, key: str, kind: type[Category] | type[Severity] | type[SecretKind]) -> Any:
         value = self.text(key)
         try:
             return kind(value)
@@ -239,7 +239,7 @@ class _RuleReader:
             severity=self.enum("severity", Severity),
             keywords=tuple(k.encode("utf-8") for k in keywords),
             regex=regex,
-            secret_kind=self.text("secret_kind") if has_secret else None,
+            secret_kind=self.enum("secret_kind", SecretKind) if has_secret else None,
             strict_secret=self.optional_regex("strict_secret"),
             decode=self.raw.get("decode"),
             decoded=self.optional_regex("decoded"),
