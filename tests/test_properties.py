@@ -30,7 +30,7 @@ from zoho_v1_audit.errors import ConfigError, ExitCode, RuleError, UsageError
 from zoho_v1_audit.ruleset import RuleSet, load_rules
 from zoho_v1_audit.scan.reader import Reading, read_blobs
 from zoho_v1_audit.scan.sources import FileTask
-from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions, check_options
+from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, is_loopback, parse_bases
 
 # ---------------------------------------------------------------- v1 URLs in code
@@ -233,9 +233,8 @@ def test_verification_limits_are_usable_or_refused(
     timeout: float, deadline: float, concurrency: int
 ) -> None:
     """An accepted timeout or deadline fits every timer and socket it ends up in."""
-    options = VerifyOptions(timeout=timeout, deadline=deadline, concurrency=concurrency)
     try:
-        check_options(options)
+        VerifyOptions(timeout=timeout, deadline=deadline, concurrency=concurrency)
     except UsageError:
         return
     for value in (timeout, deadline):

@@ -369,7 +369,7 @@ def scan(
             )
         verify_options = None
         if verify:
-            from zoho_v1_audit.verify import VerifyOptions, check_options
+            from zoho_v1_audit.verify import VerifyOptions
 
             safe = VerifyOptions()
             verify_options = VerifyOptions(
@@ -379,7 +379,6 @@ def scan(
                 concurrency=verify_concurrency or cfg.verify.concurrency or safe.concurrency,
                 deadline=verify_deadline or cfg.verify.deadline or safe.deadline,
             )
-            check_options(verify_options)
         ruleset = functools.cache(functools.partial(_ruleset, cfg, rules, disable, engine))
         options = _scan_options(cfg, roots, exclude, max_file_size, baseline)
         options = dataclasses.replace(
@@ -710,10 +709,9 @@ def audit_command(
         cfg = load_config(Path("."), config) if config else Config()
         verify_options = None
         if verify:
-            from zoho_v1_audit.verify import VerifyOptions, check_options
+            from zoho_v1_audit.verify import VerifyOptions
 
             verify_options = VerifyOptions(dc=dc, api_bases=tuple(api_base or ()))
-            check_options(verify_options)
         ruleset = _ruleset(cfg, rules, disable)
         targets = list(sources or [])
         listing = Listing(archived=archived, forks=forks)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -305,6 +306,28 @@ class Verification:
     checked_at: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VerificationSummary:
+    """What `--verify` did: where it asked, within which limits, and what it found.
+
+    `api_base` and `oauth_api_base` map each data centre in play (or `*` for a single base)
+    to its base URL, in probe order; `statuses` counts the secrets by verification status.
+    """
+
+    api_base: Mapping[str, str]
+    oauth_api_base: Mapping[str, str]
+    data_centres: tuple[str, ...]
+    default_data_centre: str
+    timeout_s: float
+    concurrency: int
+    deadline_s: float
+    tokens_checked: int
+    requests: int
+    answered: int  # requests that got an HTTP answer: a data centre was reached
+    statuses: Mapping[Status, int]
+    duration_s: float
+
+
 @dataclass(slots=True)
 class Secret:
     """One distinct secret value with every place it appears.
@@ -393,5 +416,5 @@ class ScanResult:
     findings: list[Finding]
     secrets: list[Secret]
     warnings: list[ScanWarning]
-    verification: dict[str, object] = field(default_factory=lambda: {"enabled": False})
+    verification: VerificationSummary | None = None  # None: verification was not requested
     configuration: Configuration = field(default_factory=Configuration)

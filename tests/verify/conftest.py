@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.zoho_server import ZohoServer
-from zoho_v1_audit.models import Category, Secret, Severity, preview, sha256_hex
+from zoho_v1_audit.models import Category, Secret, SecretKind, Severity, preview, sha256_hex
 
 
 @pytest.fixture
@@ -19,13 +19,13 @@ def zoho() -> Iterator[ZohoServer]:
 
 def secret(value: str, kind: str = "authtoken", hint: str | None = None) -> Secret:
     """A secret as the aggregator would build it."""
-    category = Category.V1_TOKEN if kind == "authtoken" else Category.OAUTH_SECRET
+    what = SecretKind(kind)
     return Secret(
         id=sha256_hex(value),
         sha256=sha256_hex(value),
-        preview=preview(value, kind),
-        category=category,
-        kind=kind,
+        preview=preview(value, what),
+        category=Category.V1_TOKEN if what is SecretKind.AUTHTOKEN else Category.OAUTH_SECRET,
+        kind=what,
         severity=Severity.CRITICAL,
         locations=[],
         data_centre_hint=hint,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
 from zoho_v1_audit.errors import ExitCode, UsageError
-from zoho_v1_audit.verify import VerifyOptions, check_options
+from zoho_v1_audit.verify import VerifyOptions
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, parse_bases, probe_order
 
 
@@ -88,23 +91,48 @@ def test_refused_base_combinations(values: tuple[str, ...], words: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "words"),
+    ("options", "message"),
     [
-        (VerifyOptions(dc="us"), "--dc"),
-        (VerifyOptions(timeout=0), "--verify-timeout"),
-        (VerifyOptions(concurrency=0), "--verify-concurrency"),
-        (VerifyOptions(deadline=-1), "--verify-deadline"),
-        (VerifyOptions(api_bases=("http://evil.example",)), "--api-base"),
+        ({"dc": "us"}, "--dc: data centre must be one of: com, eu, in, au, cn, jp (got 'us')"),
+        (
+            {"timeout": 0},
+            "--verify-timeout must be more than 0 and at most 604800 seconds",
+        ),
+        ({"timeout": float("nan")}, "--verify-timeout must be more than 0"),
+        ({"concurrency": 0}, "--verify-concurrency must be at least 1"),
+        (
+            {"deadline": -1},
+            "--verify-deadline must be more than 0 and at most 604800 seconds",
+        ),
+        ({"deadline": float("inf")}, "--verify-deadline must be more than 0"),
+        ({"api_bases": ("http://evil.example",)}, "--api-base: plain http is only allowed"),
     ],
 )
-def test_check_options(options: VerifyOptions, words: str) -> None:
-    with pytest.raises(UsageError, match=words):
-        check_options(options)
+def test_bad_options_are_refused_when_made(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        VerifyOptions(**options)
+    assert str(caught.value).startswith(message)
+    assert caught.value.exit_code == ExitCode.USAGE
 
 
-def test_check_options_accepts_defaults_and_upper_case_dc() -> None:
-    check_options(VerifyOptions())
-    check_options(VerifyOptions(dc="EU", api_bases=("in=https://crm.zoho.in",), deadline=5))
+def test_options_carry_their_resolved_values() -> None:
+    assert VerifyOptions().bases == parse_bases(())
+    options = VerifyOptions(dc=" EU", api_bases=("in=https://crm.zoho.in/",), deadline=5)
+    assert options.dc == "eu"
+    assert options.bases.v1 == options.bases.oauth == {"in": "https://crm.zoho.in"}
+    assert options == VerifyOptions(dc="eu", api_bases=("in=https://crm.zoho.in/",), deadline=5)
+
+
+def test_option_defaults_are_the_field_defaults() -> None:
+    defaults = {f.name: f.default for f in dataclasses.fields(VerifyOptions) if f.init}
+    assert defaults == {
+        "dc": "com",
+        "api_bases": (),
+        "timeout": 10.0,
+        "concurrency": 4,
+        "deadline": 600.0,
+    }
+    assert VerifyOptions() == VerifyOptions(**defaults)
 
 
 def test_probe_order_starts_with_the_hint_when_in_play() -> None:

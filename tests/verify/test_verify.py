@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 
@@ -24,14 +26,17 @@ from tests.zoho_server import (
     tokens,
 )
 from zoho_v1_audit import __version__
-from zoho_v1_audit.models import Secret, Status
+from zoho_v1_audit.models import ScanResult, Secret, Stats, Status, VerificationSummary
+from zoho_v1_audit.report.json import to_document
 from zoho_v1_audit.verify import VerifyOptions, verify_secrets
 
 ACCESS = f"1000.{TOKEN}.{TOKEN_EU}"
 V1_DCS = ("com", "eu", "cn", "in")
 
 
-def run(zoho: ZohoServer, secrets: list[Secret], *dcs: str, **options: object) -> dict[str, object]:
+def run(
+    zoho: ZohoServer, secrets: list[Secret], *dcs: str, **options: object
+) -> VerificationSummary:
     """Verify against the server's data centres (all v1 ones by default), 0.3 s timeout."""
     opts = VerifyOptions(api_bases=zoho.api_bases(*(dcs or V1_DCS)), **{"timeout": 0.3, **options})  # type: ignore[arg-type]
     return verify_secrets(secrets, opts, progress=False)
@@ -116,7 +121,7 @@ def test_one_base_stands_for_all_data_centres(zoho: ZohoServer) -> None:
     assert s.verification.data_centre is None
     assert s.verification.endpoint == f"{zoho.root}/crm/private/json/Info/getModules"
     assert [r.path for r in zoho.requests] == ["/crm/private/json/Info/getModules"]
-    assert section["api_base"] == {"*": zoho.root}
+    assert section.api_base == {"*": zoho.root}
 
 
 @pytest.mark.parametrize(
@@ -229,8 +234,8 @@ def test_once_per_distinct_token(zoho: ZohoServer) -> None:
     assert zoho.count(TOKEN_EU) == 1
     assert [s.verification.status for s in same] == [Status.LIVE, Status.LIVE]
     assert same[0].verification is not same[1].verification
-    assert section["tokens_checked"] == 2
-    assert section["requests"] == 2
+    assert section.tokens_checked == 2
+    assert section.requests == 2
 
 
 @pytest.mark.parametrize("limit", [1, 3])
@@ -360,12 +365,51 @@ def test_token_never_in_reasons_logs_or_progress(
     assert "3f9a…a8c3" in caplog.text
 
 
-def test_section_reports_the_bases_used(zoho: ZohoServer) -> None:
+def test_summary_reports_what_was_done(zoho: ZohoServer) -> None:
     zoho.script(TOKEN, default=result())
-    section = run(zoho, [secret(TOKEN), secret(ACCESS, "refresh-token")], "eu", "com", dc="com")
-    assert section["enabled"] is True
-    assert section["api_base"] == {"eu": zoho.base("eu"), "com": zoho.base("com")}
-    assert section["data_centres"] == ["eu", "com"]
-    assert section["statuses"] == {"live": 1, "not-checked": 1}
-    assert section["requests"] == 1
-    assert isinstance(section["duration_s"], float)
+    secrets = [secret(TOKEN), secret(ACCESS, "refresh-token"), secret(TOKEN)]
+    summary = run(zoho, secrets, "eu", "com", dc="COM", concurrency=2, deadline=30)
+    assert (
+        summary.api_base
+        == summary.oauth_api_base
+        == {
+            "eu": zoho.base("eu"),
+            "com": zoho.base("com"),
+        }
+    )
+    assert summary.data_centres == ("eu", "com")
+    assert (summary.default_data_centre, summary.timeout_s) == ("com", 0.3)
+    assert (summary.concurrency, summary.deadline_s) == (2, 30)
+    assert (summary.tokens_checked, summary.requests, summary.answered) == (1, 1, 1)
+    assert summary.statuses == {Status.LIVE: 2, Status.NOT_CHECKED: 1}
+    assert isinstance(summary.duration_s, float)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        summary.requests = 0  # type: ignore[misc]
+
+
+def test_summary_is_the_scan_verification_section_of_the_result() -> None:
+    summary = VerificationSummary(
+        api_base={"*": "http://127.0.0.1:9"},
+        oauth_api_base={"*": "http://127.0.0.1:9"},
+        data_centres=("*",),
+        default_data_centre="eu",
+        timeout_s=10.0,
+        concurrency=4,
+        deadline_s=600.0,
+        tokens_checked=3,
+        requests=5,
+        answered=4,
+        statuses={Status.UNKNOWN: 1, Status.INVALID: 2, Status.LIVE: 1},
+        duration_s=1.25,
+    )
+    result = ScanResult(["."], "tree", "2026-01-05T10:12:00+00:00", 0.1, Stats(), [], [], [])
+    assert to_document(result)["scan"]["verification"] == {"enabled": False}
+    result.verification = summary
+    section = json.dumps(to_document(result)["scan"]["verification"])
+    assert section == (
+        '{"enabled": true, "api_base": {"*": "http://127.0.0.1:9"}, '
+        '"oauth_api_base": {"*": "http://127.0.0.1:9"}, "data_centres": ["*"], '
+        '"default_data_centre": "eu", "timeout_s": 10.0, "concurrency": 4, '
+        '"deadline_s": 600.0, "tokens_checked": 3, "requests": 5, "answered": 4, '
+        '"statuses": {"invalid": 2, "live": 1, "unknown": 1}, "duration_s": 1.25}'
+    )

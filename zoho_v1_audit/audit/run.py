@@ -21,7 +21,7 @@ from zoho_v1_audit.audit import db
 from zoho_v1_audit.audit.display import Display
 from zoho_v1_audit.audit.sources import Source
 from zoho_v1_audit.errors import AuditError, ExitCode
-from zoho_v1_audit.models import Secret, Severity, Verification
+from zoho_v1_audit.models import Secret, Severity, Verification, VerificationSummary
 from zoho_v1_audit.redact import display
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.gitrepo import run_git, scan_dir
@@ -121,7 +121,7 @@ class _Auditor:
         doc["scan"]["roots"] = [source.target]
         return db.Outcome(source, "ok", commit=commit, doc=doc)
 
-    def _verify(self, secrets: list[Secret], options: VerifyOptions) -> dict[str, object]:
+    def _verify(self, secrets: list[Secret], options: VerifyOptions) -> VerificationSummary:
         """Verify each distinct secret once per run, however many repositories hold it
         (one repository's verification at a time; each runs its own requests in parallel)."""
         with self._lock:

@@ -17,6 +17,7 @@ from zoho_v1_audit.models import (
     Secret,
     Stats,
     V1Call,
+    VerificationSummary,
 )
 
 SCHEMA_VERSION = "1"
@@ -137,6 +138,26 @@ def _secret(s: Secret, show_secrets: bool) -> dict[str, Any]:
     return doc
 
 
+def _verification(v: VerificationSummary | None) -> dict[str, Any]:
+    if v is None:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "api_base": dict(v.api_base),
+        "oauth_api_base": dict(v.oauth_api_base),
+        "data_centres": list(v.data_centres),
+        "default_data_centre": v.default_data_centre,
+        "timeout_s": v.timeout_s,
+        "concurrency": v.concurrency,
+        "deadline_s": v.deadline_s,
+        "tokens_checked": v.tokens_checked,
+        "requests": v.requests,
+        "answered": v.answered,
+        "statuses": {status.value: n for status, n in sorted(v.statuses.items())},
+        "duration_s": v.duration_s,
+    }
+
+
 def _configuration(config: Configuration, stats: Stats) -> dict[str, Any]:
     """The configuration record, each setting with the findings it hid in this scan."""
 
@@ -177,7 +198,7 @@ def to_document(result: ScanResult, *, show_secrets: bool = False) -> Document:
             "mode": result.mode,
             "started_at": result.started_at,
             "duration_s": round(result.duration_s, 3),
-            "verification": result.verification,
+            "verification": _verification(result.verification),
             "configuration": _configuration(result.configuration, st),
         },
         "stats": {
