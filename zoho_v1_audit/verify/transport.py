@@ -16,7 +16,6 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -61,12 +60,7 @@ class Guard:
         self._timer.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.disarm()
         _current.guard = None
         for handle in self._handles:
