@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import itertools
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pathspec
 
+from zoho_v1_audit.config import Config
 from zoho_v1_audit.errors import ExitCode, UsageError
 from zoho_v1_audit.models import (
     SECRET_IDS,
@@ -26,6 +27,13 @@ from zoho_v1_audit.models import (
     Severity,
     Stats,
 )
+from zoho_v1_audit.options import (
+    DEFAULT_MAX_FILE_SIZE,
+    GitOptions,
+    RuleChoice,
+    ScanOptions,
+    ScanRequest,
+)
 from zoho_v1_audit.report.json import Document, to_document
 from zoho_v1_audit.ruleset import (
     DEFAULT_ENGINE,
@@ -36,28 +44,10 @@ from zoho_v1_audit.ruleset import (
     load_rules,
 )
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
-from zoho_v1_audit.scan.budget import Limits
 from zoho_v1_audit.scan.detector import detect
-from zoho_v1_audit.scan.engine import Progress, scan_files
+from zoho_v1_audit.scan.engine import Progress, record_skips, scan_blobs, scan_files
 from zoho_v1_audit.scan.reader import Reading
 from zoho_v1_audit.scan.sources import STDIN, TreeWalker
-
-DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
-    """Everything a working-tree scan needs, already validated."""
-
-    paths: tuple[Path, ...] = (Path("."),)
-    excludes: tuple[str, ...] = ()
-    includes: tuple[str, ...] = ()  # when set, only paths matching one of these globs
-    respect_gitignore: bool = False
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    suppressions: Suppressions = field(default_factory=Suppressions)
-    stdin_name: str = "stdin"  # how reports name standard input (`-`)
-    archives: Limits = field(default_factory=Limits)
 
 
 def load_ruleset(
@@ -78,8 +68,53 @@ def load_ruleset(
     return rules.without(disabled) if disabled else rules
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def rules_for(cfg: Config, choice: RuleChoice) -> RuleSet:
+    """Built-in rules, the configuration's and the command line's, minus the disabled ones."""
+    ruleset = load_ruleset((*cfg.rules, *choice.files), engine=choice.engine or DEFAULT_ENGINE)
+    cfg.check_rule_ids(rule.id for rule in ruleset.rules)
+    disabled = (*cfg.disable, *choice.disable)
+    return ruleset.without(disabled) if disabled else ruleset
+
+
+class _Run:
+    """What every scan shares: its clock, counters, warnings and aggregator, and its result."""
+
+    def __init__(self, suppressions: Suppressions) -> None:
+        self.started = datetime.now(UTC).isoformat(timespec="seconds")
+        self.clock = time.perf_counter()
+        self.stats, self.warnings = Stats(), list[ScanWarning]()
+        self.aggregator = Aggregator(self.stats, suppressions)
+
+    def finish(self) -> tuple[list[Finding], list[Secret]]:
+        """The aggregated findings and secrets; a warning when passwords got one-off ids."""
+        before = SECRET_IDS.one_off
+        findings, secrets = self.aggregator.finish()
+        self.warnings += self.aggregator.warnings
+        one_off = SECRET_IDS.one_off - before
+        if one_off:
+            self.warnings.append(
+                ScanWarning(
+                    ".",
+                    f"{one_off} passwords or other low-entropy secrets beyond the first "
+                    f"{SLOW_IDS} got ids valid for this result only: they match no baseline "
+                    "and merge with no other result",
+                )
+            )
+        return findings, secrets
+
+    def result(
+        self, roots: list[str], mode: str, findings: list[Finding], secrets: list[Secret]
+    ) -> ScanResult:
+        return ScanResult(
+            roots=roots,
+            mode=mode,
+            started_at=self.started,
+            duration_s=time.perf_counter() - self.clock,
+            stats=self.stats,
+            findings=findings,
+            secrets=secrets,
+            warnings=sorted(self.warnings, key=lambda w: w.path),
+        )
 
 
 def scan_tree(
@@ -93,9 +128,7 @@ def scan_tree(
     for path in options.paths:
         if str(path) != STDIN and not path.exists():
             raise UsageError(f"path not found: {path}")
-    started, clock = _now(), time.perf_counter()
-    stats, warnings = Stats(), list[ScanWarning]()
-    aggregator = Aggregator(stats, options.suppressions)
+    run = _Run(options.suppressions)
     walker = TreeWalker(
         options.paths,
         excludes=options.excludes,
@@ -104,49 +137,16 @@ def scan_tree(
     )
     included = _path_filter((), options.includes)
     scan_files(
-        (task for task in walker if _wanted(included, task.path, stats)),
+        (task for task in walker if _wanted(included, task.path, run.stats)),
         rules,
-        aggregator,
-        warnings,
+        run.aggregator,
+        run.warnings,
         reading=Reading(options.max_file_size, options.archives, options.excludes),
         jobs=options.jobs,
         progress=progress,
     )
-    for skip in walker.skips:
-        stats.skip(skip.reason)
-        if skip.message:
-            warnings.append(ScanWarning(skip.path, skip.message))
-    findings, secrets = _finish(aggregator, warnings)
-    return ScanResult(
-        roots=[p.as_posix() for p in options.paths],
-        mode="tree",
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
-        stats=stats,
-        findings=findings,
-        secrets=secrets,
-        warnings=sorted(warnings, key=lambda w: w.path),
-    )
-
-
-def _finish(
-    aggregator: Aggregator, warnings: list[ScanWarning]
-) -> tuple[list[Finding], list[Secret]]:
-    """The aggregated findings and secrets; a warning when passwords got one-off ids."""
-    before = SECRET_IDS.one_off
-    findings, secrets = aggregator.finish()
-    warnings += aggregator.warnings
-    one_off = SECRET_IDS.one_off - before
-    if one_off:
-        warnings.append(
-            ScanWarning(
-                ".",
-                f"{one_off} passwords or other low-entropy secrets beyond the first {SLOW_IDS} "
-                "got ids valid for this result only: they match no baseline and merge with no "
-                "other result",
-            )
-        )
-    return findings, secrets
+    record_skips(walker.skips, run.stats, run.warnings)
+    return run.result([p.as_posix() for p in options.paths], "tree", *run.finish())
 
 
 def _path_filter(excludes: tuple[str, ...], includes: tuple[str, ...]) -> Callable[[str], bool]:
@@ -163,16 +163,6 @@ def _wanted(wanted: Callable[[str], bool], path: str, stats: Stats) -> bool:
         return True
     stats.skip("excluded")
     return False
-
-
-@dataclass(frozen=True, slots=True)
-class GitOptions:
-    """Which changes a `--git` (history) or `--staged` (index) scan reads."""
-
-    staged: bool = False
-    since: str | None = None
-    rev_range: str | None = None
-    all_branches: bool = False
 
 
 def scan_git(
@@ -195,50 +185,35 @@ def scan_git(
     if len(options.paths) != 1:
         raise UsageError("--git and --staged scan one repository: give one path")
     root = options.paths[0]
-    started, clock = _now(), time.perf_counter()
-    stats, warnings = Stats(), list[ScanWarning]()
-    aggregator = Aggregator(stats, options.suppressions)
+    run = _Run(options.suppressions)
     size = options.max_file_size
     # Removals are dated from the deleted lines seen on the way when the scan reads HEAD's history.
     reads_head = not (git.staged or git.rev_range or git.all_branches)
     with contextlib.closing(DeletedLines()) as spool:
         deleted = spool if reads_head else None
         if git.staged:
-            blobs = iter_staged_blobs(root, stats, warnings, max_size=size)
+            blobs = iter_staged_blobs(root, run.stats, run.warnings, max_size=size)
         else:
             blobs = iter_history_blobs(
                 root,
                 since=git.since,
                 rev_range=git.rev_range,
                 all_branches=git.all_branches,
-                stats=stats,
-                warnings=warnings,
+                stats=run.stats,
+                warnings=run.warnings,
                 max_size=size,
                 deleted=deleted,
             )
         wanted = _path_filter(options.excludes, options.includes)
         first = next(blobs, None)  # git is running from here on
         rules = rules_loader()
-        for blob in itertools.chain([first] if first is not None else [], blobs):
-            if _wanted(wanted, blob.path, stats):
-                stats.files_scanned += 1
-                stats.bytes_scanned += len(blob.data)
-                aggregator.add(detect(blob, rules))
-                if progress is not None:
-                    progress(stats.files_scanned, stats.bytes_scanned)
-        findings, secrets = _finish(aggregator, warnings)
+        chained = itertools.chain([first] if first is not None else [], blobs)
+        kept = (blob for blob in chained if _wanted(wanted, blob.path, run.stats))
+        scan_blobs(kept, rules, run.aggregator, progress)
+        findings, secrets = run.finish()
         if not git.staged:
-            findings = mark_head_state(scan_dir(root), findings, secrets, warnings, deleted)
-    return ScanResult(
-        roots=[root.as_posix()],
-        mode="staged" if git.staged else "git",
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
-        stats=stats,
-        findings=findings,
-        secrets=secrets,
-        warnings=sorted(warnings, key=lambda w: w.path),
-    )
+            findings = mark_head_state(scan_dir(root), findings, secrets, run.warnings, deleted)
+    return run.result([root.as_posix()], "staged" if git.staged else "git", findings, secrets)
 
 
 def scan_text(text: str, rules: RuleSet, path: str = "example.txt") -> list[str]:
@@ -293,3 +268,44 @@ def exit_code(doc: Document, threshold: Severity | None) -> ExitCode:
         return ExitCode.CLEAN
     worst = max((Severity(f["severity"]).rank for f in doc["findings"]), default=-1)
     return ExitCode.FINDINGS if worst >= threshold.rank else ExitCode.CLEAN
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A finished scan: its result document, and what the run must say on the way out."""
+
+    doc: Document
+    notices: list[str]  # configuration warnings, for the terminal when the report is elsewhere
+    code: ExitCode
+
+
+def run_scan(request: ScanRequest, *, interactive: bool) -> Outcome:
+    """Scan, record the configuration, verify when asked, and build the result document."""
+    from zoho_v1_audit.progress import scan_progress
+    from zoho_v1_audit.provenance import attach, describe
+
+    cfg = request.config
+    ruleset = functools.cache(functools.partial(rules_for, cfg, request.rules))
+    with scan_progress(enabled=interactive) as progress:
+        if request.history is not None:
+            result = scan_git(request.scan, request.history, ruleset, progress)
+        else:
+            result = scan_tree(request.scan, ruleset(), progress)
+    record = describe(
+        cfg,
+        ruleset(),
+        repo_config=request.repo_config,
+        cli_disable=request.rules.disable,
+        cli_exclude=request.excludes_given,
+        cli_overrides=request.overrides,
+        default_max_size=DEFAULT_MAX_FILE_SIZE,
+    )
+    notices = attach(result, record, str(cfg.source))
+    if request.verify is not None:
+        from zoho_v1_audit.verify import verify_secrets
+
+        result.verification = verify_secrets(result.secrets, request.verify, progress=interactive)
+    doc = document(result, show_secrets=request.output.show_secrets, owners=request.owners)
+    if request.remote is not None:
+        doc["scan"]["roots"] = [request.remote]
+    return Outcome(doc, notices, exit_code(doc, request.output.threshold))

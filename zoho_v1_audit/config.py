@@ -262,7 +262,7 @@ def _max_size(reader: _Reader, value: object) -> int:
 
 
 def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
-    from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions
+    from zoho_v1_audit.verify import MAX_CONCURRENCY, MAX_SECONDS, VerifyOptions
     from zoho_v1_audit.verify.hosts import check_dc, parse_bases
 
     if not isinstance(value, dict):
@@ -295,7 +295,7 @@ def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
         out["timeout"] = float(reader.at_most("verify.timeout", timeout, safe.timeout))
     if "concurrency" in value:
         concurrency = reader.number(
-            "verify.concurrency", value["concurrency"], low=1, high=32, integer=True
+            "verify.concurrency", value["concurrency"], low=1, high=MAX_CONCURRENCY, integer=True
         )
         out["concurrency"] = int(
             reader.at_most("verify.concurrency", concurrency, safe.concurrency)

@@ -10,31 +10,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 
+from zoho_v1_audit.audit.sources import Forges, Listing
 from zoho_v1_audit.errors import AuditError, UsageError
 from zoho_v1_audit.redact import display
 from zoho_v1_audit.scan.remote import is_remote
 from zoho_v1_audit.verify.hosts import check_base_url
 
-GITHUB_API = "https://api.github.com"
-GITLAB_API = "https://gitlab.com/api/v4"
 MAX_PAGES = 1000  # 100,000 repositories
 MAX_PAGE_BYTES = 32 * 1024 * 1024
 TIMEOUT_S = 30.0
 _NOT_FROM_AN_API = ("http://", "file://")  # an answer must not make us clone local paths
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """Which repositories of an organisation to audit."""
-
-    archived: bool = True  # archived repositories still hold their tokens
-    forks: bool = False  # a fork mostly repeats its upstream
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -121,6 +111,26 @@ def _token(variable: str) -> str | None:
     return token or None
 
 
+def _clone_urls(
+    what: str,
+    url: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    listing: Listing,
+    *,
+    fork_key: str,
+    url_key: str,
+) -> list[str]:
+    """The clone URLs on every page of a listing, without the kinds `listing` leaves out."""
+    return [
+        _clone_url(what, item, url_key)
+        for page in _pages(what, url, params, headers)
+        for item in page
+        if (listing.archived or not item.get("archived"))
+        and (listing.forks or not item.get(fork_key))
+    ]
+
+
 def github_repos(org: str, api: str, listing: Listing) -> list[str]:
     """Clone URLs of a GitHub organisation's repositories (`GET /orgs/{org}/repos`)."""
     base = check_base_url(api, "--github-api")
@@ -128,16 +138,9 @@ def github_repos(org: str, api: str, listing: Listing) -> list[str]:
     if token := _token("GITHUB_TOKEN"):
         headers["Authorization"] = f"Bearer {token}"
     what = f"GitHub organisation {display(org)}"
-    urls = []
     url = f"{base}/orgs/{quote(org, safe='')}/repos"
-    for page in _pages(what, url, {"per_page": "100", "type": "all"}, headers):
-        for item in page:
-            if (item.get("archived") and not listing.archived) or (
-                item.get("fork") and not listing.forks
-            ):
-                continue
-            urls.append(_clone_url(what, item, "clone_url"))
-    return urls
+    params = {"per_page": "100", "type": "all"}
+    return _clone_urls(what, url, params, headers, listing, fork_key="fork", url_key="clone_url")
 
 
 def gitlab_projects(group: str, api: str, listing: Listing) -> list[str]:
@@ -148,13 +151,29 @@ def gitlab_projects(group: str, api: str, listing: Listing) -> list[str]:
     params = {"per_page": "100", "include_subgroups": "true", "order_by": "id", "sort": "asc"}
     if not listing.archived:
         params["archived"] = "false"
-    urls = []
     url = f"{base}/groups/{quote(group, safe='')}/projects"
-    for page in _pages(what, url, params, headers):
-        for item in page:
-            if (item.get("archived") and not listing.archived) or (
-                item.get("forked_from_project") and not listing.forks
-            ):
-                continue
-            urls.append(_clone_url(what, item, "http_url_to_repo"))
-    return urls
+    return _clone_urls(
+        what,
+        url,
+        params,
+        headers,
+        listing,
+        fork_key="forked_from_project",
+        url_key="http_url_to_repo",
+    )
+
+
+def forge_repositories(forges: Forges) -> list[str]:
+    """Clone URLs of every organisation and group named, in the order given."""
+    return [
+        *(
+            url
+            for org in forges.github_orgs
+            for url in github_repos(org, forges.github_api, forges.listing)
+        ),
+        *(
+            url
+            for group in forges.gitlab_groups
+            for url in gitlab_projects(group, forges.gitlab_api, forges.listing)
+        ),
+    ]

@@ -22,6 +22,7 @@ from zoho_v1_audit.audit.display import Display
 from zoho_v1_audit.audit.sources import Source
 from zoho_v1_audit.errors import AuditError, ExitCode
 from zoho_v1_audit.models import Secret, Severity, Verification, VerificationSummary
+from zoho_v1_audit.options import GitOptions, ScanOptions
 from zoho_v1_audit.redact import display
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.gitrepo import run_git, scan_dir
@@ -33,7 +34,7 @@ from zoho_v1_audit.verify import VerifyOptions, verify_secrets
 class AuditOptions:
     """How each repository is scanned."""
 
-    scan: use_cases.ScanOptions
+    scan: ScanOptions
     cache_dir: Path
     history: bool = False  # --git: every commit's added lines, not just HEAD's tree
     jobs: int = 1  # repositories at once
@@ -110,9 +111,7 @@ class _Auditor:
         scan = dataclasses.replace(self.options.scan, paths=(root,), jobs=1)
         with self.display.scanning(source) as progress:
             if self.options.history:
-                result = use_cases.scan_git(
-                    scan, use_cases.GitOptions(), lambda: self.rules, progress
-                )
+                result = use_cases.scan_git(scan, GitOptions(), lambda: self.rules, progress)
             else:
                 result = use_cases.scan_tree(scan, self.rules, progress)
         if self.options.verify is not None:

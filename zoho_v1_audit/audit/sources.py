@@ -17,6 +17,29 @@ from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.redact import display
 from zoho_v1_audit.scan.remote import check_url, is_remote
 
+GITHUB_API = "https://api.github.com"
+GITLAB_API = "https://gitlab.com/api/v4"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Which repositories of an organisation to audit."""
+
+    archived: bool = True  # archived repositories still hold their tokens
+    forks: bool = False  # a fork mostly repeats its upstream
+
+
+@dataclass(frozen=True, slots=True)
+class Forges:
+    """The GitHub organisations and GitLab groups to list, and through which APIs."""
+
+    github_orgs: tuple[str, ...] = ()
+    gitlab_groups: tuple[str, ...] = ()
+    github_api: str = GITHUB_API
+    gitlab_api: str = GITLAB_API
+    listing: Listing = Listing()
+
+
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.*)$")  # git@host:org/repo.git
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
@@ -107,3 +130,12 @@ def in_shard(sources: Sequence[Source], shard: tuple[int, int] | None) -> list[S
         return list(sources)
     index, count = shard
     return [s for s in sources if shard_of(s, count) == index]
+
+
+def choose(targets: Sequence[str], shard: tuple[int, int] | None) -> list[Source]:
+    """The repositories to audit: every target parsed, then those of the shard."""
+    if not targets:
+        raise UsageError(
+            "nothing to audit: give repositories, @FILE, --github-org or --gitlab-group"
+        )
+    return in_shard(parse_sources(targets), shard)

@@ -9,7 +9,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from zoho_v1_audit.models import ScanWarning, Stats
+from zoho_v1_audit.models import Blob, ScanWarning, Stats
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import BlobScan, detect
@@ -49,6 +49,20 @@ def scan_batch(tasks: Iterable[FileTask], rules: RuleSet, reading: Reading) -> B
     return out
 
 
+def scan_blobs(
+    blobs: Iterable[Blob], rules: RuleSet, aggregator: Aggregator, progress: Progress | None
+) -> None:
+    """Scan blobs in this process, in order (history: git writes them faster than one core
+    matches them, and their order dates each secret)."""
+    stats = aggregator.stats
+    for blob in blobs:
+        stats.files_scanned += 1
+        stats.bytes_scanned += len(blob.data)
+        aggregator.add(detect(blob, rules))
+        if progress is not None:
+            progress(stats.files_scanned, stats.bytes_scanned)
+
+
 _worker_rules: RuleSet | None = None
 _worker_reading = Reading(0)
 
@@ -77,7 +91,7 @@ def _batches(tasks: Iterator[FileTask]) -> Iterator[list[FileTask]]:
         yield batch
 
 
-def _record_skips(skips: Iterable[Skip], stats: Stats, warnings: list[ScanWarning]) -> None:
+def record_skips(skips: Iterable[Skip], stats: Stats, warnings: list[ScanWarning]) -> None:
     for skip in skips:
         stats.skip(skip.reason)
         if skip.message:
@@ -101,7 +115,7 @@ def scan_files(
     def take(result: BatchResult) -> None:
         stats.files_scanned += result.files
         stats.bytes_scanned += result.bytes
-        _record_skips(result.skips, stats, warnings)
+        record_skips(result.skips, stats, warnings)
         for scan in result.scans:
             aggregator.add(scan)
         if progress is not None:

@@ -10,6 +10,7 @@ from zoho_v1_audit.models import Secret, VerificationSummary
 from zoho_v1_audit.verify.hosts import Bases, check_dc, parse_bases
 
 MAX_SECONDS = 7 * 24 * 3600.0  # for a timeout or deadline: a week, far below what timers take
+MAX_CONCURRENCY = 32  # requests in flight
 
 
 @dataclass(frozen=True)
