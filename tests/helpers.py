@@ -9,6 +9,7 @@ from pathlib import Path
 
 from zoho_v1_audit import app
 from zoho_v1_audit.models import Blob, Finding, ScanResult, Stats
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import detect
@@ -52,7 +53,7 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
 
 def scan(root: Path, **options: object) -> ScanResult:
     """Scan a directory with the bundled rules."""
-    return app.scan_tree(app.ScanOptions(paths=(root,), **options), builtin())  # type: ignore[arg-type]
+    return app.scan_tree(ScanOptions(paths=(root,), **options), builtin())  # type: ignore[arg-type]
 
 
 def unwrapped(html: str) -> str:

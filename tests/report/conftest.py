@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from zoho_v1_audit import app
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.report import RenderOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def golden_doc(_golden: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def _example() -> dict[str, Any]:
-    options = app.ScanOptions(paths=(EXAMPLE,), jobs=1)
+    options = ScanOptions(paths=(EXAMPLE,), jobs=1)
     return app.document(app.scan_tree(options, app.load_ruleset()), show_secrets=False, owners=None)
 
 

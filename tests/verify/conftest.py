@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.zoho_server import ZohoServer
-from zoho_v1_audit.models import Category, Secret, Severity, preview, sha256_hex
+from zoho_v1_audit.models import Category, Secret, SecretKind, Severity, preview, sha256_hex
 
 
 @pytest.fixture
@@ -17,9 +17,9 @@ def zoho() -> Iterator[ZohoServer]:
         yield server
 
 
-def secret(value: str, kind: str = "authtoken", hint: str | None = None) -> Secret:
+def secret(value: str, kind: SecretKind = SecretKind.AUTHTOKEN, hint: str | None = None) -> Secret:
     """A secret as the aggregator would build it."""
-    category = Category.V1_TOKEN if kind == "authtoken" else Category.OAUTH_SECRET
+    category = Category.V1_TOKEN if kind is SecretKind.AUTHTOKEN else Category.OAUTH_SECRET
     return Secret(
         id=sha256_hex(value),
         sha256=sha256_hex(value),

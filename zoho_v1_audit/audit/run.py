@@ -22,10 +22,11 @@ from zoho_v1_audit.audit.display import Display
 from zoho_v1_audit.audit.sources import Source
 from zoho_v1_audit.errors import AuditError, ExitCode
 from zoho_v1_audit.models import Secret, Severity, Verification
-from zoho_v1_audit.options import GitOptions, ScanOptions
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.redact import display
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.gitrepo import run_git, scan_dir
+from zoho_v1_audit.scan.gitsource import GitOptions
 from zoho_v1_audit.scan.remote import fetch
 from zoho_v1_audit.verify import VerifyOptions, verify_secrets
 
