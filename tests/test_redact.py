@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import PASSWORD, REFRESH, TOKEN, builtin, findings_in, scan, write_tree
 from zoho_v1_audit import models
-from zoho_v1_audit.models import Blob, is_generated, preview
+from zoho_v1_audit.models import Blob, SecretKind, is_generated, preview
 from zoho_v1_audit.redact import clean, display, redact
 from zoho_v1_audit.ruleset import make_ruleset
 from zoho_v1_audit.scan.detector import detect
@@ -84,11 +84,17 @@ def test_clean_reaches_every_string_and_masks_only_free_text() -> None:
 
 
 def test_passwords_are_low_entropy_tokens_are_not() -> None:
-    assert is_generated(TOKEN, "authtoken") and is_generated(REFRESH, "refresh-token")
-    assert not is_generated(TOKEN, "password")  # a password is a password, whatever it looks like
+    assert is_generated(TOKEN, SecretKind.AUTHTOKEN) and is_generated(
+        REFRESH, SecretKind.REFRESH_TOKEN
+    )
+    assert not is_generated(
+        TOKEN, SecretKind.PASSWORD
+    )  # a password is a password, whatever it looks like
     assert not is_generated(PASSWORD, None) and not is_generated("a1" * 20, None)
-    assert preview(PASSWORD, "password") == "…" and preview(TOKEN, "password") == "…"
-    assert preview(TOKEN, "authtoken") == "3f9a…a8c3"
+    assert (
+        preview(PASSWORD, SecretKind.PASSWORD) == "…" and preview(TOKEN, SecretKind.PASSWORD) == "…"
+    )
+    assert preview(TOKEN, SecretKind.AUTHTOKEN) == "3f9a…a8c3"
 
 
 def test_a_placeholder_for_everything_still_masks_the_snippet() -> None:
@@ -117,8 +123,8 @@ def test_password_ids_are_stable_slow_and_capped(
     fresh = [f"Pw-{secrets.token_hex(4)}!" for _ in range(3)]
     # Other tests in this process may have used up the cap: room for one more slow id.
     monkeypatch.setattr(models, "SLOW_IDS", models.SECRET_IDS.slow + 1)
-    first = models.SECRET_IDS.get(fresh[0], "password")
-    assert first == models._SecretIds().get(fresh[0], "password")  # the same in every run
+    first = models.SECRET_IDS.get(fresh[0], SecretKind.PASSWORD)
+    assert first == models._SecretIds().get(fresh[0], SecretKind.PASSWORD)  # the same in every run
     assert first not in {models.sha256_hex(fresh[0])}
     monkeypatch.setattr(models, "SLOW_IDS", models.SECRET_IDS.slow)
     lines = [
@@ -140,7 +146,7 @@ def test_terminal_report_takes_no_markup_from_paths(tmp_path: Path) -> None:
     root = write_tree(
         tmp_path, {name: "u = 'https://crm.zoho.com/crm/private/json/Leads/getRecords'\n"}
     )
-    doc = app.document(scan(root, jobs=1), show_secrets=False, owners=None)
+    doc = app.document(scan(root, jobs=1), rules=builtin(), show_secrets=False, owners=None)
     shown = render(doc, OutputFormat.TEXT, RenderOptions(color=True, width=400))
     assert "\x1b]8;" not in shown and "evil.test]ok[/link]" in shown
 

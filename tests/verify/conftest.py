@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.zoho_server import ZohoServer
-from zoho_v1_audit.models import Category, Secret, Severity, preview, sha256_hex
+from zoho_v1_audit.models import Category, Secret, SecretKind, Severity, preview, sha256_hex
 
 
 @pytest.fixture
@@ -23,9 +23,9 @@ def secret(value: str, kind: str = "authtoken", hint: str | None = None) -> Secr
     return Secret(
         id=sha256_hex(value),
         sha256=sha256_hex(value),
-        preview=preview(value, kind),
+        preview=preview(value, SecretKind(kind)),
         category=category,
-        kind=kind,
+        kind=SecretKind(kind),
         severity=Severity.CRITICAL,
         locations=[],
         data_centre_hint=hint,
