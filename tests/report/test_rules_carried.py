@@ -82,14 +82,12 @@ def test_sarif_rule_help_is_the_custom_remediation(scanned: Path) -> None:
     assert _shows_advice(log["runs"][0]["results"][0]["message"]["text"])
 
 
-@pytest.mark.parametrize("ext", ["txt", "md", "html", "sarif"])
-def test_report_of_the_saved_result_needs_no_rule_file(
-    scanned: Path, tmp_path: Path, ext: str
-) -> None:
-    out = tmp_path / f"again.{ext}"
-    result = runner.invoke(app, ["report", str(scanned / "out.json"), "-o", str(out)])
+def test_report_of_the_saved_result_needs_no_rule_file(scanned: Path, tmp_path: Path) -> None:
+    outputs = [tmp_path / f"again.{ext}" for ext in ("txt", "md", "html", "sarif")]
+    args = [a for out in outputs for a in ("-o", str(out))]
+    result = runner.invoke(app, ["report", str(scanned / "out.json"), *args])
     assert result.exit_code == 0, result.output
-    assert _shows_advice(out.read_text())
+    assert [out.name for out in outputs if not _shows_advice(out.read_text())] == []
 
 
 def test_a_merge_keeps_every_result_s_rules(scanned: Path, tmp_path: Path) -> None:

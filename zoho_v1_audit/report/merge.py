@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from zoho_v1_audit import __version__
 from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.models import Severity, Status
 from zoho_v1_audit.report.json import SCHEMA_VERSION, secret_key, with_rules
 from zoho_v1_audit.report.schema import Document, Rule, Warning
 
@@ -33,9 +34,8 @@ _REQUIRED = {
 }  # fmt: skip
 
 # When two results checked one secret, the later check wins; at equal times, proof beats doubt.
-_INFORMATIVE = ("not-checked", "unknown", "unsupported", "invalid", "user-disabled",
-                "live-rate-limited", "live")  # fmt: skip
-_SEVERITY = ("info", "low", "medium", "high", "critical")
+_INFORMATIVE = (Status.NOT_CHECKED, Status.UNKNOWN, Status.UNSUPPORTED, Status.INVALID,
+                Status.USER_DISABLED, Status.LIVE_RATE_LIMITED, Status.LIVE)  # fmt: skip
 
 
 def _check(path: Path, item: Any, kind: str, where: str) -> None:
@@ -94,7 +94,7 @@ def repo_labels(paths: Sequence[Path]) -> list[str]:
 
 def _pick_verification(a: Mapping[str, Any], b: Mapping[str, Any]) -> Mapping[str, Any]:
     def key(v: Mapping[str, Any]) -> tuple[str, int]:
-        status = v.get("status", "not-checked")
+        status = v.get("status", Status.NOT_CHECKED)
         rank = _INFORMATIVE.index(status) if status in _INFORMATIVE else 0
         return (v.get("checked_at") or "", rank)
 
@@ -104,9 +104,11 @@ def _pick_verification(a: Mapping[str, Any], b: Mapping[str, Any]) -> Mapping[st
 def _merge_secret(into: dict[str, Any], secret: Mapping[str, Any], repo: str) -> None:
     into["locations"].extend(_labelled(loc, repo) for loc in secret["locations"])
     into["verification"] = _pick_verification(into["verification"], secret["verification"])
-    severities = [s for s in (into.get("severity"), secret.get("severity")) if s in _SEVERITY]
+    severities = [
+        Severity(s) for s in (into.get("severity"), secret.get("severity")) if s in set(Severity)
+    ]
     if severities:
-        into["severity"] = max(severities, key=_SEVERITY.index)
+        into["severity"] = max(severities, key=lambda s: s.rank).value
     if not into.get("data_centre_hint"):
         into["data_centre_hint"] = secret.get("data_centre_hint")
     if "removed" in secret or "removed" in into:  # removed only if gone from every repository

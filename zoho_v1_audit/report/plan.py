@@ -60,10 +60,10 @@ def _usage(views: Sequence[FindingView]) -> dict[str, Any]:
 class TeamRollup:
     """What one team has to do, in numbers."""
 
+    methods: tuple[str, ...]
     team: str
     call_sites: int
     files: int
-    methods: tuple[str, ...]
     secrets: int
     critical: int
 
@@ -195,13 +195,18 @@ def _in_head(views: Iterable[FindingView]) -> list[FindingView]:
     return [v for v in views if v.category in _USAGE and v.place.in_head]
 
 
-def _rollup(views: Sequence[FindingView]) -> tuple[TeamRollup, ...]:
+def _by_team(views: Iterable[FindingView]) -> dict[str, list[FindingView]]:
+    """Findings per owning team (a finding with two owners is in both)."""
     by_team: dict[str, list[FindingView]] = defaultdict(list)
     for v in views:
         for team in v.place.teams:
             by_team[team].append(v)
+    return by_team
+
+
+def _rollup(views: Sequence[FindingView]) -> tuple[TeamRollup, ...]:
     rollup = []
-    for team, vs in by_team.items():
+    for team, vs in _by_team(views).items():
         usage = _in_head(vs)
         rollup.append(
             TeamRollup(
@@ -224,12 +229,8 @@ def build_teams(
     views: Sequence[FindingView], secrets: Sequence[SecretView]
 ) -> tuple[TeamView, ...]:
     """Findings and secrets per owning team (a finding with two owners shows under both)."""
-    by_team: dict[str, list[FindingView]] = defaultdict(list)
-    for v in views:
-        for team in v.place.teams:
-            by_team[team].append(v)
     teams = []
-    for team, vs in by_team.items():
+    for team, vs in _by_team(views).items():
         ordered = sorted(
             vs, key=lambda v: (severity_order(v.severity), v.place.path, v.place.line or 0)
         )

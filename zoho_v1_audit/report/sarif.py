@@ -64,7 +64,7 @@ def _rule(
     markdown = help_.remediation
     kind = first.get("secret_kind")
     if kind:
-        steps = g.secret_steps(kind, None, "not-checked")
+        steps = g.secret_steps(kind, None, Status.NOT_CHECKED)
         markdown += "\n\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
     elif first["category"] not in _SECRET_CATEGORIES:
         markdown += "\n\nEach result names the API 2.0 endpoint and OAuth scope that replace its v1 call, when the call names its method."

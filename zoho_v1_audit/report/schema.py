@@ -34,24 +34,29 @@ class Evidence(TypedDict):
     path: str | None
 
 
-class Location(TypedDict):
-    """One place of a secret."""
+class Origin(TypedDict):
+    """Where the code of a place came from: a commit, an image layer (None when not)."""
 
-    path: str
-    line: int | None
-    offset: int | None
-    column: int
     commit: str | None
     author: str | None
     date: str | None
     in_head: bool
     layer: str | None
     in_final_image: bool | None
+
+
+class Location(Origin):
+    """One place of a secret."""
+
+    path: str
+    line: int | None
+    offset: int | None
+    column: int
     owners: NotRequired[list[str]]
     repo: NotRequired[str]
 
 
-class Finding(TypedDict):
+class Finding(Origin):
     """One match of one rule at one place."""
 
     rule_id: str
@@ -65,12 +70,6 @@ class Finding(TypedDict):
     offset: int | None
     column: int
     end_column: int
-    commit: str | None
-    author: str | None
-    date: str | None
-    in_head: bool
-    layer: str | None
-    in_final_image: bool | None
     snippet: str
     fingerprint: str
     secret_sha256: str | None

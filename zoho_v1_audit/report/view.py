@@ -48,12 +48,12 @@ class Report:
 
     title: str
     tool: str
+    stats: Mapping[str, Any]
     started_at: str
     roots: tuple[str, ...]
     mode: str
     duration_s: float
     repos: tuple[RepoView, ...]
-    stats: Mapping[str, Any]
     verification_enabled: bool
     verification_note: str
     verified_against: tuple[str, ...]
@@ -129,7 +129,7 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
         kind=secret["kind"],
         kind_label=g.KIND_LABELS.get(secret["kind"], secret["kind"]),
         category=secret["category"],
-        severity=secret.get("severity", "critical"),
+        severity=secret.get("severity", Severity.CRITICAL),
         status=status,
         status_label=g.STATUS_LABELS.get(status, status),
         verdict=g.STATUS_VERDICTS.get(status, ""),
