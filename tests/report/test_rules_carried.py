@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from tests.helpers import write_tree
 from tests.report.docs import document, finding
 from tests.report.test_sarif import _validate
+from zoho_v1_audit.audit import db
 from zoho_v1_audit.cli import app
 from zoho_v1_audit.errors import RuleError
 from zoho_v1_audit.report import json as result_json
@@ -137,9 +139,10 @@ def test_results_saved_without_rules_use_the_built_in_ones(tmp_path: Path) -> No
     out = tmp_path / "old.sarif"
     assert runner.invoke(app, ["report", str(saved), "-o", str(out)]).exit_code == 0
     (rule,) = json.loads(out.read_text())["runs"][0]["tool"]["driver"]["rules"]
-    assert rule["help"]["text"] == read["rules"][
-        [r["id"] for r in read["rules"]].index("v1-crmapi-scope")
-    ]["remediation"]
+    assert (
+        rule["help"]["text"]
+        == read["rules"][[r["id"] for r in read["rules"]].index("v1-crmapi-scope")]["remediation"]
+    )
 
 
 def test_broken_built_in_rules_are_an_error_not_silence(
@@ -165,3 +168,11 @@ def test_saved_rules_are_checked(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(saved)])
     assert result.exit_code == 2
     assert "rules[0]: missing 'title'" in result.output
+
+
+def test_documents_stored_without_rules_read_with_the_built_in_ones() -> None:
+    doc = document([], [])
+    built_in = doc.pop("rules")  # type: ignore[misc]
+    assert (
+        built_in and db.read_document(zlib.compress(json.dumps(doc).encode()))["rules"] == built_in
+    )

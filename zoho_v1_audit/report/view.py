@@ -78,7 +78,7 @@ class Report:
         return any(f.place.owners for f in self.findings)
 
 
-def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
+def _place(item: schema.Finding | schema.Location, links: LinkTemplate | None) -> Place:
     commit = item.get("commit")
     repo = item.get("repo")
     return Place(
@@ -97,7 +97,7 @@ def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
     )
 
 
-def _seen_note(secret: Mapping[str, Any]) -> str | None:
+def _seen_note(secret: schema.Secret) -> str | None:
     """When history first and last added the secret (history scans only)."""
     first, last = secret.get("first_seen"), secret.get("last_seen")
     if not isinstance(first, Mapping) or not isinstance(last, Mapping):
@@ -108,7 +108,7 @@ def _seen_note(secret: Mapping[str, Any]) -> str | None:
     return f"{added}, last added on {last['date'][:10]} in {last['commit'][:10]}"
 
 
-def _removed_note(secret: Mapping[str, Any]) -> str | None:
+def _removed_note(secret: schema.Secret) -> str | None:
     removed = secret.get("removed")
     if not isinstance(removed, Mapping):
         return None
@@ -118,7 +118,7 @@ def _removed_note(secret: Mapping[str, Any]) -> str | None:
     return f"removed from the code on {when}{where}; still in the history, so revoke it"
 
 
-def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView:
+def _secret(secret: schema.Secret, links: LinkTemplate | None) -> SecretView:
     v = secret["verification"]
     status = v["status"]
     data_centre = v.get("data_centre") or secret.get("data_centre_hint")
@@ -176,7 +176,7 @@ def _action(
     return g.rule_help(rules, f["rule_id"], f.get("title", f["rule_id"]), f["category"]).remediation
 
 
-def _v1_call(f: Mapping[str, Any]) -> str | None:
+def _v1_call(f: schema.Finding) -> str | None:
     call = f.get("v1")
     if not call or not call.get("method"):
         return None
