@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from zoho_v1_audit import app
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.merge import read_document
@@ -46,7 +47,7 @@ def golden_doc(_golden: Document) -> Document:
 
 @pytest.fixture(scope="session")
 def _example() -> Document:
-    options = app.ScanOptions(paths=(EXAMPLE,), jobs=1)
+    options = ScanOptions(paths=(EXAMPLE,), jobs=1)
     rules = app.load_ruleset()
     return app.document(
         app.scan_tree(options, rules), rules=rules, show_secrets=False, owners=None
