@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.report.docs import document, finding, location, secret, v1
 from zoho_v1_audit.report import OutputFormat, RenderOptions, render
+from zoho_v1_audit.report.json import Document
 
 STATUSES = (
     "live",
@@ -41,7 +42,7 @@ METHODS = (
 MODULES = ("Leads", "Contacts", "Potentials", "Accounts", None)
 
 
-def build(count: int, teams: int = 25) -> dict[str, Any]:
+def build(count: int, teams: int = 25) -> Document:
     """A document with `count` findings."""
     findings: list[dict[str, Any]] = []
     places: dict[str, list[dict[str, Any]]] = {}

@@ -146,7 +146,7 @@ def test_terminal_report_takes_no_markup_from_paths(tmp_path: Path) -> None:
     root = write_tree(
         tmp_path, {name: "u = 'https://crm.zoho.com/crm/private/json/Leads/getRecords'\n"}
     )
-    doc = app.document(scan(root, jobs=1), show_secrets=False, owners=None)
+    doc = app.document(scan(root, jobs=1), rules=builtin(), show_secrets=False, owners=None)
     shown = render(doc, OutputFormat.TEXT, RenderOptions(color=True, width=400))
     assert "\x1b]8;" not in shown and "evil.test]ok[/link]" in shown
 

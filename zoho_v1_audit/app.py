@@ -244,11 +244,14 @@ def check_rule_examples(
     return ran, failed
 
 
-def document(result: ScanResult, *, show_secrets: bool, owners: Path | None) -> Document:
-    """The JSON document of a result, with code owners filled in when a CODEOWNERS file is known."""
+def document(
+    result: ScanResult, *, rules: RuleSet, show_secrets: bool, owners: Path | None
+) -> Document:
+    """The JSON document of a result produced with `rules`, with code owners filled in when a
+    CODEOWNERS file is known."""
     from zoho_v1_audit.report.owners import annotate_owners
 
-    doc = to_document(result, show_secrets=show_secrets)
+    doc = to_document(result, rules=rules.rules, show_secrets=show_secrets)
     root = Path(result.roots[0]) if len(result.roots) == 1 else Path(".")
     annotate_owners(doc, root if root.is_dir() else root.parent, owners)
     return doc
@@ -297,7 +300,9 @@ def run_scan(request: ScanRequest, *, interactive: bool) -> Outcome:
         from zoho_v1_audit.verify import verify_secrets
 
         result.verification = verify_secrets(result.secrets, request.verify, progress=interactive)
-    doc = document(result, show_secrets=request.output.show_secrets, owners=request.owners)
+    doc = document(
+        result, rules=ruleset(), show_secrets=request.output.show_secrets, owners=request.owners
+    )
     if request.remote is not None:
         doc["scan"]["roots"] = [request.remote]
     return Outcome(doc, notices, exit_code(doc, request.output.threshold))

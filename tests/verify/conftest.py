@@ -23,9 +23,9 @@ def secret(value: str, kind: SecretKind = SecretKind.AUTHTOKEN, hint: str | None
     return Secret(
         id=sha256_hex(value),
         sha256=sha256_hex(value),
-        preview=preview(value, kind),
+        preview=preview(value, SecretKind(kind)),
         category=category,
-        kind=kind,
+        kind=SecretKind(kind),
         severity=Severity.CRITICAL,
         locations=[],
         data_centre_hint=hint,

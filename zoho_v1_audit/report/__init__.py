@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import assert_never
 
 from zoho_v1_audit.errors import UsageError
-from zoho_v1_audit.redact import clean
-from zoho_v1_audit.report.json import Document, render_json
+from zoho_v1_audit.report.json import Document, cleaned, render_json
 
 
 class OutputFormat(StrEnum):
@@ -67,7 +66,7 @@ def render(doc: Document, fmt: OutputFormat, options: RenderOptions) -> str:
     Every format renders the document as `redact.clean` leaves it: whatever a scanned file, a
     saved result or a server put in it, no secret shape and no control character gets through.
     """
-    doc = clean(doc)
+    doc = cleaned(doc)
     if fmt is OutputFormat.JSON:
         return render_json(doc, pretty=options.color)
     if fmt is OutputFormat.TEXT:
