@@ -140,7 +140,8 @@ def test_password_ids_are_stable_slow_and_capped(
 
 def test_terminal_report_takes_no_markup_from_paths(tmp_path: Path) -> None:
     from zoho_v1_audit import app
-    from zoho_v1_audit.report import OutputFormat, RenderOptions, render
+    from zoho_v1_audit.report import OutputFormat, RenderOptions
+    from zoho_v1_audit.report.render import render
 
     name = "[link=https://evil.test]ok[/link][blink].py"
     root = write_tree(

@@ -267,7 +267,7 @@ _BLOCKED = (
 def _write_outputs(doc: Document, output: OutputOptions) -> None:
     """Render every output first, then write them, so a failed render leaves no file behind."""
     from zoho_v1_audit.output import write_all_atomic
-    from zoho_v1_audit.report import render
+    from zoho_v1_audit.report.render import render
     from zoho_v1_audit.report.summary import nothing_scanned, summary_line, unreachable
 
     plain = dataclasses.replace(output.render, color=False)  # files get no ANSI colours

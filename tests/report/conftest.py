@@ -49,9 +49,7 @@ def golden_doc(_golden: Document) -> Document:
 def _example() -> Document:
     options = ScanOptions(paths=(EXAMPLE,), jobs=1)
     rules = app.load_ruleset()
-    return app.document(
-        app.scan_tree(options, rules), rules=rules, show_secrets=False, owners=None
-    )
+    return app.document(app.scan_tree(options, rules), rules=rules, show_secrets=False, owners=None)
 
 
 @pytest.fixture

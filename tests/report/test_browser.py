@@ -96,9 +96,7 @@ def report(browser: Any, golden_doc: Document, tmp_path: Path) -> Iterator[Page]
     page.page.close()
 
 
-def test_loads_cleanly_offline_and_runs_nothing_planted(
-    report: Page, golden_doc: Document
-) -> None:
+def test_loads_cleanly_offline_and_runs_nothing_planted(report: Page, golden_doc: Document) -> None:
     assert report.problems == []
     assert report.requests == [report.page.url]
     assert report.count() == f"Showing all {len(golden_doc['findings'])} findings"

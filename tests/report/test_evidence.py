@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import TOKEN, builtin, scan, write_tree
-from zoho_v1_audit.report import OutputFormat, RenderOptions, render
+from zoho_v1_audit.report import OutputFormat, RenderOptions
 from zoho_v1_audit.report.json import Document, to_document
+from zoho_v1_audit.report.render import render
 
 _BOUND = "32 hex bound to $auth, used as the authtoken on line 4"
 _ELSEWHERE = "v1 use on line 1 of lib/api.rb"

@@ -154,9 +154,7 @@ def test_bad_repo_url(golden_doc: Document, url: str, message: str) -> None:
         render_html(golden_doc, RenderOptions(repo_url=url))
 
 
-def test_user_template_is_escaped_and_can_use_ours(
-    golden_doc: Document, tmp_path: Path
-) -> None:
+def test_user_template_is_escaped_and_can_use_ours(golden_doc: Document, tmp_path: Path) -> None:
     template = tmp_path / "mine.html.j2"
     template.write_text(
         '{% import "_macros.html.j2" as m %}<h1>{{ report.title }}</h1>'
@@ -169,9 +167,7 @@ def test_user_template_is_escaped_and_can_use_ours(
     assert f"<p>{len(golden_doc['findings'])}</p>" in html
 
 
-def test_user_markdown_template_is_not_html_escaped(
-    golden_doc: Document, tmp_path: Path
-) -> None:
+def test_user_markdown_template_is_not_html_escaped(golden_doc: Document, tmp_path: Path) -> None:
     template = tmp_path / "mine.md.j2"
     template.write_text(
         "# {{ report.title }}\n{% for s in report.secrets %}- {{ s.preview | md_code }}\n{% endfor %}"

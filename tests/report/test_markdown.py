@@ -39,9 +39,7 @@ def test_golden(golden_doc: Document) -> None:
     check_golden("report.md", render_markdown(golden_doc, GOLDEN_OPTIONS))
 
 
-def test_every_table_row_has_its_header_cells(
-    golden_doc: Document, example_doc: Document
-) -> None:
+def test_every_table_row_has_its_header_cells(golden_doc: Document, example_doc: Document) -> None:
     for doc in (golden_doc, example_doc):
         text = render_markdown(doc, GOLDEN_OPTIONS)
         tables = _tables(text)

@@ -41,9 +41,7 @@ def test_golden(golden_doc: Document) -> None:
     check_golden("report.sarif", render_sarif(golden_doc, GOLDEN_OPTIONS))
 
 
-def test_valid_against_the_official_schema(
-    golden_doc: Document, example_doc: Document
-) -> None:
+def test_valid_against_the_official_schema(golden_doc: Document, example_doc: Document) -> None:
     _validate(to_sarif(golden_doc))
     _validate(to_sarif(example_doc))
     _validate(to_sarif(document([], [])))

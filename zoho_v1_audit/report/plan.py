@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zoho_v1_audit.migration import Difference, Replacement, load_table
+from zoho_v1_audit.migration import MigrationTable, Replacement, load_table
 from zoho_v1_audit.models import Category, Severity, Status
 from zoho_v1_audit.report import guidance as g
 from zoho_v1_audit.report import schema
@@ -72,10 +72,7 @@ class TeamRollup:
 class Plan:
     """The migration section."""
 
-    current_version: str
-    version_note: str
-    api_domain: str
-    differences: tuple[Difference, ...]
+    table: MigrationTable  # the version, the API domain and the differences that bite
     rows: tuple[PlanRow, ...]
     other: tuple[OtherUsage, ...]
     rollup: tuple[TeamRollup, ...]
@@ -177,10 +174,7 @@ def build_plan(
     )
     usage = _in_head(views)
     return Plan(
-        current_version=table.current_version,
-        version_note=table.version_note,
-        api_domain=table.api_domain,
-        differences=table.differences,
+        table=table,
         rows=rows,
         other=other,
         rollup=_rollup(views),
