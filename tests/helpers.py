@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+import resource
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -59,3 +63,25 @@ def scan(root: Path, **options: object) -> ScanResult:
 def unwrapped(html: str) -> str:
     """A page without the <span> and <wbr> that let paths and API names wrap at separators."""
     return re.sub(r"</?span>|<wbr>", "", html)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, memory: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console entry point in a child process, as a user runs it (the parser's errors
+    go through `main`); `memory` caps its address space, in bytes."""
+
+    def limit() -> None:
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "zoho_v1_audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "100"},
+        preexec_fn=limit,
+    )
