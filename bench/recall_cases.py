@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from zoho_v1_audit import app
+from zoho_v1_audit.options import ScanOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "data" / "recall" / "cases"
@@ -41,7 +42,7 @@ class Score:
 
 def reported_lines(cases: Path) -> set[tuple[str, int | None]]:
     """(path relative to the cases, line) of every finding of a scan with the bundled rules."""
-    result = app.scan_tree(app.ScanOptions(paths=(cases,)), app.load_ruleset())
+    result = app.scan_tree(ScanOptions(paths=(cases,)), app.load_ruleset())
     lines = set()
     for f in result.findings:
         path = Path(f.location.path)

@@ -19,7 +19,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.report.docs import document, finding, location, secret, v1
-from zoho_v1_audit.report import OutputFormat, RenderOptions, render
+from zoho_v1_audit.report import OutputFormat, RenderOptions
+from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.render import render
 
 STATUSES = (
     "live",
@@ -41,7 +43,7 @@ METHODS = (
 MODULES = ("Leads", "Contacts", "Potentials", "Accounts", None)
 
 
-def build(count: int, teams: int = 25) -> dict[str, Any]:
+def build(count: int, teams: int = 25) -> Document:
     """A document with `count` findings."""
     findings: list[dict[str, Any]] = []
     places: dict[str, list[dict[str, Any]]] = {}

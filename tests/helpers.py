@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+import resource
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from zoho_v1_audit import app
 from zoho_v1_audit.models import Blob, Finding, ScanResult, Stats
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.aggregate import Aggregator
 from zoho_v1_audit.scan.detector import detect
@@ -52,9 +57,31 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
 
 def scan(root: Path, **options: object) -> ScanResult:
     """Scan a directory with the bundled rules."""
-    return app.scan_tree(app.ScanOptions(paths=(root,), **options), builtin())  # type: ignore[arg-type]
+    return app.scan_tree(ScanOptions(paths=(root,), **options), builtin())  # type: ignore[arg-type]
 
 
 def unwrapped(html: str) -> str:
     """A page without the <span> and <wbr> that let paths and API names wrap at separators."""
     return re.sub(r"</?span>|<wbr>", "", html)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, memory: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console entry point in a child process, as a user runs it (the parser's errors
+    go through `main`); `memory` caps its address space, in bytes."""
+
+    def limit() -> None:
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "zoho_v1_audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "100"},
+        preexec_fn=limit,
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import PASSWORD, TOKEN, write_tree
+from tests.helpers import PASSWORD, TOKEN, run_cli, write_tree
 from tests.zoho_server import ZohoServer, code
 from zoho_v1_audit.cli import app
 
@@ -22,18 +22,6 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 runner = CliRunner()
 
 JAVA = 'post.setParameter("authtoken", props.getProperty("zoho.crm.authtoken"));\n'
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real console entry point, as a user runs it (the parser's errors go through main)."""
-    return subprocess.run(
-        [sys.executable, "-m", "zoho_v1_audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "COLUMNS": "100"},
-    )
 
 
 def test_one_finding_per_rule_line_and_fingerprint(tmp_path: Path) -> None:
@@ -176,10 +164,10 @@ def test_no_unreachable_warning_when_zoho_answers(tmp_path: Path) -> None:
 
 
 def test_wrong_flags_get_close_suggestions_or_none() -> None:
-    wrong = _run("scan", "--wrong-flag")
+    wrong = run_cli("scan", "--wrong-flag")
     assert wrong.returncode == 2
     assert "No such option: --wrong-flag" in wrong.stderr and "Possible" not in wrong.stderr
-    typo = _run("scan", "--verfy")
+    typo = run_cli("scan", "--verfy")
     assert "No such option: --verfy (Possible options: --verify)" in typo.stderr
 
 

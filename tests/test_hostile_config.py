@@ -6,36 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import TOKEN, write_tree
+from tests.helpers import TOKEN, run_cli, write_tree
 
 CONFIG = ".zoho-v1-audit.yaml"
+MEMORY = 1 << 30  # a scan that needs more has let memory run away
 WEAKENING = 'disable: [v1-authtoken-assignment]\nallow: ["."]\nfail_on: never\nexclude: ["*.bak"]\n'
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command, with 1 GiB of address space: more would mean memory ran away."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
-    return subprocess.run(
-        [sys.executable, "-m", "zoho_v1_audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-        preexec_fn=limit,
-    )
 
 
 def leaky(root: Path, config: str | None = WEAKENING) -> Path:
@@ -47,7 +29,7 @@ def leaky(root: Path, config: str | None = WEAKENING) -> Path:
 
 def document(tree: Path, *flags: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     out = tree.parent / "out.json"
-    proc = run("scan", str(tree), "-o", str(out), *flags)
+    proc = run_cli("scan", str(tree), "-o", str(out), *flags, memory=MEMORY)
     return proc, json.loads(out.read_text())
 
 
@@ -155,7 +137,7 @@ def test_files_the_configuration_names_stay_small_regular_and_inside(
     (tree / ".git").mkdir()  # the repository's root
     plant(tree)
     started = time.monotonic()
-    proc = run("scan", str(tree), "-f", "json")
+    proc = run_cli("scan", str(tree), "-f", "json", memory=MEMORY)
     assert time.monotonic() - started < 20
     assert proc.returncode == 2, proc.stderr
     [line] = proc.stderr.splitlines()
@@ -166,7 +148,7 @@ def test_files_the_configuration_names_stay_small_regular_and_inside(
 @pytest.mark.parametrize("flag", ["--owners", "--rules", "--config", "--baseline"])
 def test_a_device_named_on_the_command_line_is_refused_too(tmp_path: Path, flag: str) -> None:
     tree = leaky(tmp_path / "tree", config=None)
-    proc = run("scan", str(tree), flag, "/dev/zero")
+    proc = run_cli("scan", str(tree), flag, "/dev/zero", memory=MEMORY)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "/dev/zero" in line and "not a regular file" in line, line

@@ -140,13 +140,14 @@ def test_password_ids_are_stable_slow_and_capped(
 
 def test_terminal_report_takes_no_markup_from_paths(tmp_path: Path) -> None:
     from zoho_v1_audit import app
-    from zoho_v1_audit.report import OutputFormat, RenderOptions, render
+    from zoho_v1_audit.report import OutputFormat, RenderOptions
+    from zoho_v1_audit.report.render import render
 
     name = "[link=https://evil.test]ok[/link][blink].py"
     root = write_tree(
         tmp_path, {name: "u = 'https://crm.zoho.com/crm/private/json/Leads/getRecords'\n"}
     )
-    doc = app.document(scan(root, jobs=1), show_secrets=False, owners=None)
+    doc = app.document(scan(root, jobs=1), rules=builtin(), show_secrets=False, owners=None)
     shown = render(doc, OutputFormat.TEXT, RenderOptions(color=True, width=400))
     assert "\x1b]8;" not in shown and "evil.test]ok[/link]" in shown
 

@@ -29,7 +29,6 @@ from zoho_v1_audit.models import (
 )
 from zoho_v1_audit.options import (
     DEFAULT_MAX_FILE_SIZE,
-    GitOptions,
     RuleChoice,
     ScanOptions,
     ScanRequest,
@@ -46,6 +45,7 @@ from zoho_v1_audit.ruleset import (
 from zoho_v1_audit.scan.aggregate import Aggregator, Suppressions
 from zoho_v1_audit.scan.detector import detect
 from zoho_v1_audit.scan.engine import Progress, record_skips, scan_blobs, scan_files
+from zoho_v1_audit.scan.gitsource import GitOptions
 from zoho_v1_audit.scan.reader import Reading
 from zoho_v1_audit.scan.sources import STDIN, TreeWalker
 
@@ -186,23 +186,15 @@ def scan_git(
         raise UsageError("--git and --staged scan one repository: give one path")
     root = options.paths[0]
     run = _Run(options.suppressions)
-    size = options.max_file_size
     # Removals are dated from the deleted lines seen on the way when the scan reads HEAD's history.
-    reads_head = not (git.staged or git.rev_range or git.all_branches)
     with contextlib.closing(DeletedLines()) as spool:
-        deleted = spool if reads_head else None
+        deleted = spool if git.reads_head else None
+        size = options.max_file_size
         if git.staged:
             blobs = iter_staged_blobs(root, run.stats, run.warnings, max_size=size)
         else:
             blobs = iter_history_blobs(
-                root,
-                since=git.since,
-                rev_range=git.rev_range,
-                all_branches=git.all_branches,
-                stats=run.stats,
-                warnings=run.warnings,
-                max_size=size,
-                deleted=deleted,
+                root, git, run.stats, run.warnings, max_size=size, deleted=deleted
             )
         wanted = _path_filter(options.excludes, options.includes)
         first = next(blobs, None)  # git is running from here on
@@ -252,11 +244,14 @@ def check_rule_examples(
     return ran, failed
 
 
-def document(result: ScanResult, *, show_secrets: bool, owners: Path | None) -> Document:
-    """The JSON document of a result, with code owners filled in when a CODEOWNERS file is known."""
+def document(
+    result: ScanResult, *, rules: RuleSet, show_secrets: bool, owners: Path | None
+) -> Document:
+    """The JSON document of a result produced with `rules`, with code owners filled in when a
+    CODEOWNERS file is known."""
     from zoho_v1_audit.report.owners import annotate_owners
 
-    doc = to_document(result, show_secrets=show_secrets)
+    doc = to_document(result, rules=rules.rules, show_secrets=show_secrets)
     root = Path(result.roots[0]) if len(result.roots) == 1 else Path(".")
     annotate_owners(doc, root if root.is_dir() else root.parent, owners)
     return doc
@@ -305,7 +300,9 @@ def run_scan(request: ScanRequest, *, interactive: bool) -> Outcome:
         from zoho_v1_audit.verify import verify_secrets
 
         result.verification = verify_secrets(result.secrets, request.verify, progress=interactive)
-    doc = document(result, show_secrets=request.output.show_secrets, owners=request.owners)
+    doc = document(
+        result, rules=ruleset(), show_secrets=request.output.show_secrets, owners=request.owners
+    )
     if request.remote is not None:
         doc["scan"]["roots"] = [request.remote]
     return Outcome(doc, notices, exit_code(doc, request.output.threshold))

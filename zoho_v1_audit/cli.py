@@ -63,7 +63,8 @@ _EXIT_CODES = (
     "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it "
     "(a pre-commit hook blocks the commit); 2 usage, configuration or git error; 130 interrupted."
 )
-_SAFE = VerifyOptions()  # the verification defaults, shown in help
+# Defaults shown in help, read from the options they belong to.
+_SAFE, _LIMITS, _LISTING = VerifyOptions(), Limits(), Listing()
 
 
 def _warn(message: str, prefix: str = "zoho-v1-audit: warning: ") -> None:
@@ -108,106 +109,58 @@ def _main(
     """Audit code for the retired Zoho CRM API v1."""
 
 
+def _opt(panel: str, text: str, *names: str, **more: Any) -> Any:
+    return typer.Option(*names, help=text, rich_help_panel=panel, **more)
+
+
 def _fail_on(default: str) -> Any:
-    return typer.Option(
-        help=f"Exit 1 at or above: {', '.join(FAIL_ON_CHOICES)}.",
-        show_default=default,
-        rich_help_panel=_OUTPUT,
-    )
+    return _opt(_OUTPUT, f"Exit 1 at or above: {', '.join(FAIL_ON_CHOICES)}.", show_default=default)
+
+
+def _limit(text: str, default: float, low: float, high: float | None = None) -> Any:
+    return _opt(_VERIFY, text, min=low, max=high, show_default=f"{default:g}")
 
 
 # Options that several commands share: declared once, so their names, help and choices agree.
 Format = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help=f"Format for stdout: {', '.join(OutputFormat)}.",
-        rich_help_panel=_OUTPUT,
-    ),
+    str | None, _opt(_OUTPUT, f"Format for stdout: {', '.join(OutputFormat)}.", "--format", "-f")
 ]
 Outputs = Annotated[
     list[Path] | None,
-    typer.Option(
-        "--output", "-o", help="Write a report; format from the extension.", rich_help_panel=_OUTPUT
-    ),
+    _opt(_OUTPUT, "Write a report; format from the extension.", "--output", "-o"),
 ]
-Owners = Annotated[
-    Path | None,
-    typer.Option(help="CODEOWNERS file (default: the repository's).", rich_help_panel=_OUTPUT),
-]
+Owners = Annotated[Path | None, _opt(_OUTPUT, "CODEOWNERS file (default: the repository's).")]
 RepoUrl = Annotated[
-    str | None,
-    typer.Option(
-        help="Link places, e.g. https://h/{commit}/{path}#L{line}",
-        rich_help_panel=_OUTPUT,
-    ),
+    str | None, _opt(_OUTPUT, "Link places, e.g. https://h/{commit}/{path}#L{line}")
 ]
-Title = Annotated[str | None, typer.Option(help="Report title.", rich_help_panel=_OUTPUT)]
-Template = Annotated[
-    Path | None,
-    typer.Option(help="Your own Jinja template (html, md).", rich_help_panel=_OUTPUT),
-]
-Exclude = Annotated[
-    list[str] | None,
-    typer.Option(help="Skip paths matching a gitignore-style glob.", rich_help_panel=_WHAT),
-]
+Title = Annotated[str | None, _opt(_OUTPUT, "Report title.")]
+Template = Annotated[Path | None, _opt(_OUTPUT, "Your own Jinja template (html, md).")]
+Exclude = Annotated[list[str] | None, _opt(_WHAT, "Skip paths matching a gitignore-style glob.")]
 MaxFileSize = Annotated[
     str | None,
-    typer.Option(
-        help="Skip larger files.",
-        show_default=size_label(DEFAULT_MAX_FILE_SIZE),
-        rich_help_panel=_WHAT,
-    ),
+    _opt(_WHAT, "Skip larger files.", show_default=size_label(DEFAULT_MAX_FILE_SIZE)),
 ]
-Rules = Annotated[
-    list[Path] | None,
-    typer.Option("--rules", help="Extra rule file or directory.", rich_help_panel=_WHAT),
-]
+Rules = Annotated[list[Path] | None, _opt(_WHAT, "Extra rule file or directory.", "--rules")]
 Engine = Annotated[
     str | None,
-    typer.Option(
-        help=f"Matching engine: {', '.join(ENGINES)} (python: exact; auto: Hyperscan where "
-        "installed).",
+    _opt(
+        _WHAT,
+        f"Matching engine: {', '.join(ENGINES)} (python: exact; auto: Hyperscan where installed).",
         show_default=DEFAULT_ENGINE,
-        rich_help_panel=_WHAT,
     ),
 ]
-Disable = Annotated[
-    list[str] | None, typer.Option(help="Turn a rule off (rule id).", rich_help_panel=_SUPPRESS)
-]
-ConfigFile = Annotated[
-    Path | None,
-    typer.Option("--config", help="Configuration file to trust.", rich_help_panel=_SUPPRESS),
-]
+Disable = Annotated[list[str] | None, _opt(_SUPPRESS, "Turn a rule off (rule id).")]
+ConfigFile = Annotated[Path | None, _opt(_SUPPRESS, "Configuration file to trust.", "--config")]
 NoRepoConfig = Annotated[
-    bool,
-    typer.Option(
-        "--no-repo-config",
-        help="Ignore configuration in the scanned tree.",
-        rich_help_panel=_SUPPRESS,
-    ),
+    bool, _opt(_SUPPRESS, "Ignore configuration in the scanned tree.", "--no-repo-config")
 ]
-CacheDir = Annotated[
-    Path | None,
-    typer.Option(help="Clones of remote repositories.", show_default=False, rich_help_panel=_WHAT),
-]
-Verify = Annotated[
-    bool,
-    typer.Option("--verify", help="Ask Zoho which tokens are live.", rich_help_panel=_VERIFY),
-]
+CacheDir = Annotated[Path | None, _opt(_WHAT, "Clones of remote repositories.", show_default=False)]
+Verify = Annotated[bool, _opt(_VERIFY, "Ask Zoho which tokens are live.", "--verify")]
 DataCentre = Annotated[
     str | None,
-    typer.Option(
-        help=f"Data centre to try first: {', '.join(DATA_CENTRES)}.",
-        show_default=_SAFE.dc,
-        rich_help_panel=_VERIFY,
-    ),
+    _opt(_VERIFY, f"Data centre to try first: {', '.join(DATA_CENTRES)}.", show_default=_SAFE.dc),
 ]
-ApiBase = Annotated[
-    list[str] | None,
-    typer.Option(help="Base URL, or DC=URL, to send probes to.", rich_help_panel=_VERIFY),
-]
+ApiBase = Annotated[list[str] | None, _opt(_VERIFY, "Base URL, or DC=URL, to send probes to.")]
 
 
 # Options of `scan` alone.
@@ -219,93 +172,31 @@ ScanPaths = Annotated[
     ),
 ]
 RespectGitignore = Annotated[
-    bool,
-    typer.Option(
-        "--respect-gitignore", help="Skip what .gitignore files exclude.", rich_help_panel=_WHAT
-    ),
+    bool, _opt(_WHAT, "Skip what .gitignore files exclude.", "--respect-gitignore")
 ]
 Jobs = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        min=1,
-        help="Worker processes (default: all cores).",
-        rich_help_panel=_WHAT,
-    ),
+    int | None, _opt(_WHAT, "Worker processes (default: all cores).", "--jobs", "-j", min=1)
 ]
 ShowSecrets = Annotated[
-    bool,
-    typer.Option(
-        "--show-secrets",
-        help="Full secret values in JSON and terminal.",
-        rich_help_panel=_OUTPUT,
-    ),
+    bool, _opt(_OUTPUT, "Full secret values in JSON and terminal.", "--show-secrets")
 ]
-VerifyTimeout = Annotated[
-    float | None,
-    typer.Option(
-        min=0.1,
-        help="Seconds per request.",
-        show_default=f"{_SAFE.timeout:g}",
-        rich_help_panel=_VERIFY,
-    ),
-]
+VerifyTimeout = Annotated[float | None, _limit("Seconds per request.", _SAFE.timeout, 0.1)]
 VerifyConcurrency = Annotated[
-    int | None,
-    typer.Option(
-        min=1,
-        max=MAX_CONCURRENCY,
-        help="Requests in flight.",
-        show_default=str(_SAFE.concurrency),
-        rich_help_panel=_VERIFY,
-    ),
+    int | None, _limit("Requests in flight.", _SAFE.concurrency, 1, MAX_CONCURRENCY)
 ]
 VerifyDeadline = Annotated[
-    float | None,
-    typer.Option(
-        min=0.1,
-        help="Seconds for all of it; later: unknown.",
-        show_default=f"{_SAFE.deadline:g}",
-        rich_help_panel=_VERIFY,
-    ),
+    float | None, _limit("Seconds for all of it; later: unknown.", _SAFE.deadline, 0.1)
 ]
-Git = Annotated[
-    bool,
-    typer.Option("--git", help="Scan the lines every commit added.", rich_help_panel=_HISTORY),
-]
-Since = Annotated[
-    str | None,
-    typer.Option(help="Only the commits after this revision.", rich_help_panel=_HISTORY),
-]
-RevRange = Annotated[
-    str | None,
-    typer.Option("--range", help="Only a range such as main..HEAD.", rich_help_panel=_HISTORY),
-]
+Git = Annotated[bool, _opt(_HISTORY, "Scan the lines every commit added.", "--git")]
+Since = Annotated[str | None, _opt(_HISTORY, "Only the commits after this revision.")]
+RevRange = Annotated[str | None, _opt(_HISTORY, "Only a range such as main..HEAD.", "--range")]
 AllBranches = Annotated[
-    bool,
-    typer.Option(
-        "--all-branches",
-        help="Every branch, tag and remote-tracking branch.",
-        rich_help_panel=_HISTORY,
-    ),
+    bool, _opt(_HISTORY, "Every branch, tag and remote-tracking branch.", "--all-branches")
 ]
-Staged = Annotated[
-    bool,
-    typer.Option(
-        "--staged", help="Scan what is staged (pre-commit hooks).", rich_help_panel=_HISTORY
-    ),
-]
-Baseline = Annotated[
-    Path | None,
-    typer.Option(help="Report only findings not in this baseline.", rich_help_panel=_SUPPRESS),
-]
-StdinName = Annotated[
-    str, typer.Option(help="Path reported for standard input (-).", rich_help_panel=_WHAT)
-]
-MaxArchiveDepth = Annotated[
-    int, typer.Option(min=0, help="Nested archives opened (0: none).", rich_help_panel=_WHAT)
-]
+Staged = Annotated[bool, _opt(_HISTORY, "Scan what is staged (pre-commit hooks).", "--staged")]
+Baseline = Annotated[Path | None, _opt(_SUPPRESS, "Report only findings not in this baseline.")]
+StdinName = Annotated[str, _opt(_WHAT, "Path reported for standard input (-).")]
+MaxArchiveDepth = Annotated[int, _opt(_WHAT, "Nested archives opened (0: none).", min=0)]
 
 
 @app.command(epilog=_EXIT_CODES)
@@ -341,7 +232,7 @@ def scan(
     config: ConfigFile = None,
     no_repo_config: NoRepoConfig = False,
     stdin_name: StdinName = STDIN_NAME,
-    max_archive_depth: MaxArchiveDepth = Limits().max_depth,
+    max_archive_depth: MaxArchiveDepth = _LIMITS.max_depth,
     cache_dir: CacheDir = None,
 ) -> None:
     """Scan files (or git history, or staged changes) for v1 calls, authtokens and OAuth secrets."""
@@ -376,7 +267,7 @@ _BLOCKED = (
 def _write_outputs(doc: Document, output: OutputOptions) -> None:
     """Render every output first, then write them, so a failed render leaves no file behind."""
     from zoho_v1_audit.output import write_all_atomic
-    from zoho_v1_audit.report import render
+    from zoho_v1_audit.report.render import render
     from zoho_v1_audit.report.summary import nothing_scanned, summary_line, unreachable
 
     plain = dataclasses.replace(output.render, color=False)  # files get no ANSI colours
@@ -483,17 +374,17 @@ def audit_command(
     sources: AuditSources = None,
     database: AuditDatabase = Path("zoho-v1-audit.db"),
     outputs: Outputs = None,
+    fail_on: Annotated[str | None, _fail_on("never")] = None,
     github_org: GithubOrg = None,
     gitlab_group: GitlabGroup = None,
     github_api: GithubApi = GITHUB_API,
     gitlab_api: GitlabApi = GITLAB_API,
-    archived: Archived = Listing().archived,
-    forks: Forks = Listing().forks,
+    archived: Archived = _LISTING.archived,
+    forks: Forks = _LISTING.forks,
     shard: AuditShard = None,
     git: AuditGit = False,
     jobs: AuditJobs = 4,
     cache_dir: CacheDir = None,
-    fail_on: Annotated[str | None, _fail_on("never")] = None,
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
     rules: Rules = None,

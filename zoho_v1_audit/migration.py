@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -18,8 +19,7 @@ _HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
 _CUSTOM_MODULE = re.compile(r"CustomModule\d+|\w+__c")
 
 
-@dataclass(frozen=True, slots=True)
-class Difference:
+class Difference(NamedTuple):
     """A difference between v1 and API 2.0 that breaks a naive port."""
 
     title: str
@@ -27,19 +27,11 @@ class Difference:
 
 
 @dataclass(frozen=True, slots=True)
-class MethodEntry:
-    """One v1 method's API 2.0 replacement, with `{module}` and `{scope}` still open."""
-
-    http: str
-    path: str
-    scope: str
-    notes: str
-    inferred: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Replacement:
-    """The API 2.0 call that replaces one v1 call, filled in for its module when known."""
+    """The API 2.0 call that replaces one v1 call, filled in for its module when known.
+
+    The table holds one per method with `module` None and `{module}`, `{scope}` still open.
+    """
 
     method: str
     module: str | None
@@ -60,7 +52,7 @@ class MigrationTable:
     differences: tuple[Difference, ...]
     modules: Mapping[str, str]
     module_scopes: frozenset[str]
-    methods: Mapping[str, MethodEntry]
+    methods: Mapping[str, Replacement]
 
     def api_module(self, v1_module: str | None) -> str | None:
         """The API 2.0 name of a v1 module (`Potentials` -> `Deals`)."""
@@ -85,14 +77,12 @@ class MigrationTable:
             "module": module or "<module>",
             "scope": self.scope_segment(module) if module else "<module>",
         }
-        return Replacement(
-            method=method,
+        return dataclasses.replace(
+            entry,
             module=module,
-            http=entry.http,
             path=_fill(entry.path, fill),
             scope=_fill(entry.scope, fill),
             notes=_fill(entry.notes, fill),
-            inferred=entry.inferred,
         )
 
 
@@ -121,7 +111,7 @@ class _Reader:
             raise self.fail(key, "must be a non-empty mapping")
         return value
 
-    def method(self, name: str, raw: Any) -> MethodEntry:
+    def method(self, name: str, raw: Any) -> Replacement:
         where = f"methods.{name}."
         if not isinstance(raw, dict):
             raise self.fail(f"methods.{name}", "must be a mapping")
@@ -134,7 +124,9 @@ class _Reader:
         inferred = raw.get("inferred", False)
         if not isinstance(inferred, bool):
             raise self.fail(f"{where}inferred", "must be true or false")
-        return MethodEntry(
+        return Replacement(
+            method=name,
+            module=None,
             http=http,
             path=self.text(raw, "path", where),
             scope=self.text(raw, "scope", where),

@@ -18,6 +18,7 @@ from zoho_v1_audit.models import Severity
 from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
 from zoho_v1_audit.scan.aggregate import Suppressions
 from zoho_v1_audit.scan.budget import Limits
+from zoho_v1_audit.scan.gitsource import GitOptions
 
 if TYPE_CHECKING:
     from zoho_v1_audit.verify import VerifyOptions
@@ -45,16 +46,6 @@ class ScanOptions:
     suppressions: Suppressions = field(default_factory=Suppressions)
     stdin_name: str = STDIN_NAME  # how reports name standard input (`-`)
     archives: Limits = field(default_factory=Limits)
-
-
-@dataclass(frozen=True, slots=True)
-class GitOptions:
-    """Which changes a `--git` (history) or `--staged` (index) scan reads."""
-
-    staged: bool = False
-    since: str | None = None
-    rev_range: str | None = None
-    all_branches: bool = False
 
 
 @dataclass(frozen=True, slots=True)

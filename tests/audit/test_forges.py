@@ -14,7 +14,8 @@ from tests.audit.forge_server import Forge, forge_server
 from tests.git.cli import audit
 from tests.git.daemon import git_daemon
 from tests.git.repo import GitRepo
-from zoho_v1_audit.audit.forges import Listing, github_repos, gitlab_projects
+from zoho_v1_audit.audit.forges import github_repos, gitlab_projects
+from zoho_v1_audit.audit.sources import Listing
 from zoho_v1_audit.errors import AuditError, UsageError
 
 TOKEN = "ghp_forge-token-0123456789"  # an API token, never a Zoho one

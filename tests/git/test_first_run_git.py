@@ -4,10 +4,12 @@ blocked commit says why and what to do."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from tests.git.cli import audit
 from tests.git.repo import GitRepo
 from tests.helpers import TOKEN
+from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.view import build_report
 
 V1 = "URL = 'https://crm.zoho.com/crm/private/json/{module}/getRecords'\n"
@@ -18,7 +20,7 @@ def test_the_plan_counts_only_v1_usage_still_in_head(repo: GitRepo, tmp_path: Pa
     repo.commit("v1", {"a.py": V1.format(module="Leads"), "b.py": V1.format(module="Contacts")})
     repo.commit("a.py moves to API 2.0", {"a.py": V2})
     run = audit("scan", str(repo.path), "--git", "-f", "json")
-    report = build_report(run.doc, "t", None)
+    report = build_report(cast(Document, run.doc), "t", None)
     assert [(r.module, r.call_sites) for r in report.plan.rows] == [("Contacts", 1)]
     assert (report.plan.call_sites, report.plan.history) == (1, 1)
     assert "Move the 1 line that uses API v1" in report.first_step
@@ -26,7 +28,8 @@ def test_the_plan_counts_only_v1_usage_still_in_head(repo: GitRepo, tmp_path: Pa
     repo.commit("b.py moves too", {"b.py": V2})
     html, md = tmp_path / "r.html", tmp_path / "r.md"
     audit("scan", str(repo.path), "--git", "-o", str(html), "-o", str(md))
-    report = build_report(audit("scan", str(repo.path), "--git", "-f", "json").doc, "t", None)
+    doc = audit("scan", str(repo.path), "--git", "-f", "json").doc
+    report = build_report(cast(Document, doc), "t", None)
     assert (report.plan.call_sites, report.plan.rows, report.plan.history) == (0, (), 2)
     assert "line that uses API v1" not in report.first_step
     assert "2 lines of v1 usage are only in the history" in html.read_text()

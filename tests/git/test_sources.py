@@ -13,7 +13,12 @@ from tests.git.repo import GitRepo
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.models import Blob, ScanWarning, Stats
 from zoho_v1_audit.scan.deleted import DeletedLines
-from zoho_v1_audit.scan.gitsource import HISTORY_OPTIONS, iter_history_blobs, iter_staged_blobs
+from zoho_v1_audit.scan.gitsource import (
+    HISTORY_OPTIONS,
+    GitOptions,
+    iter_history_blobs,
+    iter_staged_blobs,
+)
 from zoho_v1_audit.scan.patches import parse_patches
 
 
@@ -29,11 +34,9 @@ def history(
     blobs = list(
         iter_history_blobs(
             root,
-            since=since,
-            rev_range=rev_range,
-            all_branches=all_branches,
-            stats=stats,
-            warnings=warnings,
+            GitOptions(since=since, rev_range=rev_range, all_branches=all_branches),
+            stats,
+            warnings,
             max_size=max_size,
         )
     )
@@ -42,7 +45,7 @@ def history(
 
 def staged(root: Path) -> tuple[list[Blob], Stats]:
     stats, warnings = Stats(), list[ScanWarning]()
-    return list(iter_staged_blobs(root, stats, warnings)), stats
+    return list(iter_staged_blobs(root, stats, warnings, max_size=10_000_000)), stats
 
 
 def lines(blob: Blob) -> list[tuple[int, str]]:
@@ -233,9 +236,7 @@ def test_shallow_clone_says_what_it_cannot_see(repo: GitRepo, tmp_path: Path) ->
 def test_stopping_early_stops_git(repo: GitRepo) -> None:
     for n in range(3):
         repo.commit(f"c{n}", {f"f{n}.py": f"{n}\n"})
-    stream = iter_history_blobs(
-        repo.path, since=None, rev_range=None, all_branches=False, stats=Stats(), warnings=[]
-    )
+    stream = iter_history_blobs(repo.path, GitOptions(), Stats(), [], max_size=10_000_000)
     assert isinstance(stream, Generator)
     assert next(stream).path == "f2.py"
     stream.close()  # must not hang or raise

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from zoho_v1_audit import app
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.report import RenderOptions
+from zoho_v1_audit.report.json import Document
+from zoho_v1_audit.report.merge import read_document
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "golden"
@@ -34,23 +35,24 @@ def check_golden(name: str, text: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def _golden() -> dict[str, Any]:
-    return json.loads((GOLDEN / "result.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def _golden() -> Document:
+    return read_document(GOLDEN / "result.json")  # saved without rules: the built-in ones
 
 
 @pytest.fixture
-def golden_doc(_golden: dict[str, Any]) -> dict[str, Any]:
+def golden_doc(_golden: Document) -> Document:
     """The fixed result document every golden file is rendered from (a fresh copy)."""
     return copy.deepcopy(_golden)
 
 
 @pytest.fixture(scope="session")
-def _example() -> dict[str, Any]:
-    options = app.ScanOptions(paths=(EXAMPLE,), jobs=1)
-    return app.document(app.scan_tree(options, app.load_ruleset()), show_secrets=False, owners=None)
+def _example() -> Document:
+    options = ScanOptions(paths=(EXAMPLE,), jobs=1)
+    rules = app.load_ruleset()
+    return app.document(app.scan_tree(options, rules), rules=rules, show_secrets=False, owners=None)
 
 
 @pytest.fixture
-def example_doc(_example: dict[str, Any]) -> dict[str, Any]:
+def example_doc(_example: Document) -> Document:
     """The result of scanning examples/legacy-crm-app, with its CODEOWNERS teams."""
     return copy.deepcopy(_example)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
+
+from zoho_v1_audit.report.json import Document, with_rules
 
 
 def sha(text: str) -> str:
@@ -119,8 +121,9 @@ def document(
     roots: list[str] | None = None,
     verification: bool = False,
     started_at: str = "2026-01-05T10:12:00+00:00",
-) -> dict[str, Any]:
-    return {
+) -> Document:
+    """A document produced with the built-in rules."""
+    doc = {
         "schema_version": "1",
         "tool": {"name": "zoho-v1-audit", "version": "0.0.0+test"},
         "scan": {
@@ -144,3 +147,4 @@ def document(
         "secrets": secrets,
         "warnings": warnings or [],
     }
+    return cast(Document, with_rules(doc))

@@ -13,6 +13,7 @@ import pytest
 
 from tests.report.conftest import GOLDEN_OPTIONS, ROOT
 from zoho_v1_audit.report.jinja import render_html
+from zoho_v1_audit.report.json import Document
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +88,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture
-def report(browser: Any, golden_doc: dict[str, Any], tmp_path: Path) -> Iterator[Page]:
+def report(browser: Any, golden_doc: Document, tmp_path: Path) -> Iterator[Page]:
     path = tmp_path / "report.html"
     path.write_text(render_html(golden_doc, GOLDEN_OPTIONS), encoding="utf-8")
     page = Page(browser.new_page(), path.as_uri())
@@ -95,9 +96,7 @@ def report(browser: Any, golden_doc: dict[str, Any], tmp_path: Path) -> Iterator
     page.page.close()
 
 
-def test_loads_cleanly_offline_and_runs_nothing_planted(
-    report: Page, golden_doc: dict[str, Any]
-) -> None:
+def test_loads_cleanly_offline_and_runs_nothing_planted(report: Page, golden_doc: Document) -> None:
     assert report.problems == []
     assert report.requests == [report.page.url]
     assert report.count() == f"Showing all {len(golden_doc['findings'])} findings"
@@ -107,7 +106,7 @@ def test_loads_cleanly_offline_and_runs_nothing_planted(
     report.page.screenshot(path=str(ARTIFACTS / "report-browser.png"), full_page=True)
 
 
-def test_filters(report: Page, golden_doc: dict[str, Any]) -> None:
+def test_filters(report: Page, golden_doc: Document) -> None:
     findings = golden_doc["findings"]
     report.page.select_option("#filter-severity", "critical")
     rows = report.visible_rows()
@@ -252,7 +251,7 @@ def test_print_layout_hides_the_controls(report: Page) -> None:
 
 
 def test_the_trend_chart_draws_offline_and_in_print(
-    browser: Any, golden_doc: dict[str, Any], tmp_path: Path
+    browser: Any, golden_doc: Document, tmp_path: Path
 ) -> None:
     planted = "<img src=x onerror=alert(1)>"
     team = {"team": planted, "v1_lines": 3, "secrets": 1, "live": 1}

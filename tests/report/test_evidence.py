@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TOKEN, scan, write_tree
-from zoho_v1_audit.report import OutputFormat, RenderOptions, render
-from zoho_v1_audit.report.json import to_document
+from tests.helpers import TOKEN, builtin, scan, write_tree
+from zoho_v1_audit.report import OutputFormat, RenderOptions
+from zoho_v1_audit.report.json import Document, to_document
+from zoho_v1_audit.report.render import render
 
 _BOUND = "32 hex bound to $auth, used as the authtoken on line 4"
 _ELSEWHERE = "v1 use on line 1 of lib/api.rb"
 
 
 @pytest.fixture(scope="module")
-def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def doc(tmp_path_factory: pytest.TempPathFactory) -> Document:
     root: Path = tmp_path_factory.mktemp("evidence")
     write_tree(
         root,
@@ -26,18 +27,18 @@ def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             "app/sync.rb": "client.request(client.build_url('Leads', 'getRecords'))\n",
         },
     )
-    return to_document(scan(root))
+    return to_document(scan(root), rules=builtin().rules)
 
 
 @pytest.mark.parametrize("fmt", [OutputFormat.TEXT, OutputFormat.MARKDOWN, OutputFormat.HTML])
-def test_reports_for_people_show_the_evidence(doc: dict[str, object], fmt: OutputFormat) -> None:
+def test_reports_for_people_show_the_evidence(doc: Document, fmt: OutputFormat) -> None:
     text = render(doc, fmt, RenderOptions(width=400))  # wide enough that no table cell wraps
     flat = " ".join(text.split())
     assert _BOUND.replace("$", "") in flat.replace("$", "").replace("\\", "")
     assert _ELSEWHERE in flat
 
 
-def test_sarif_carries_the_evidence_in_message_and_properties(doc: dict[str, object]) -> None:
+def test_sarif_carries_the_evidence_in_message_and_properties(doc: Document) -> None:
     sarif = json.loads(render(doc, OutputFormat.SARIF, RenderOptions()))
     results = sarif["runs"][0]["results"]
     bound = next(r for r in results if r["ruleId"] == "v1-authtoken-bound-name")
@@ -47,7 +48,7 @@ def test_sarif_carries_the_evidence_in_message_and_properties(doc: dict[str, obj
     assert method["properties"]["evidence"]["path"] == "lib/api.rb"
 
 
-def test_findings_that_stand_alone_carry_no_evidence(doc: dict[str, object]) -> None:
+def test_findings_that_stand_alone_carry_no_evidence(doc: Document) -> None:
     findings = doc["findings"]
     assert isinstance(findings, list)
     endpoint = next(f for f in findings if f["rule_id"] == "v1-crm-endpoint")

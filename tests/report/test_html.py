@@ -7,7 +7,6 @@ import hashlib
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,6 +16,7 @@ from tests.report.docs import document
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.jinja import environment, render_html, render_markdown
+from zoho_v1_audit.report.json import Document
 
 
 class _Page(HTMLParser):
@@ -53,7 +53,7 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def test_self_contained_and_locked_down(golden_doc: dict[str, Any]) -> None:
+def test_self_contained_and_locked_down(golden_doc: Document) -> None:
     page = _page(render_html(golden_doc, GOLDEN_OPTIONS))
     assert [
         t for t, _ in page.tags if t in ("link", "img", "iframe", "object", "embed", "base", "form")
@@ -75,7 +75,7 @@ def test_self_contained_and_locked_down(golden_doc: dict[str, Any]) -> None:
     assert f"style-src {_hash(''.join(page.blocks['style']))};" in csp
 
 
-def test_scanned_content_is_text(golden_doc: dict[str, Any]) -> None:
+def test_scanned_content_is_text(golden_doc: Document) -> None:
     html = render_html(golden_doc, GOLDEN_OPTIONS)
     page = _page(html)
     assert {"i", "b"} & {t for t, _ in page.tags} == set()
@@ -89,7 +89,7 @@ def test_scanned_content_is_text(golden_doc: dict[str, Any]) -> None:
     assert XSS_PATH not in html
 
 
-def test_every_part_is_there(golden_doc: dict[str, Any]) -> None:
+def test_every_part_is_there(golden_doc: Document) -> None:
     html = render_html(golden_doc, GOLDEN_OPTIONS)
     page = _page(html)
     html = unwrapped(html)
@@ -125,7 +125,7 @@ def test_every_part_is_there(golden_doc: dict[str, Any]) -> None:
     assert {"@acme/crm-integrations", "@acme/<i>web</i>", "(unowned)"} <= options
 
 
-def test_never_a_secret_value(golden_doc: dict[str, Any]) -> None:
+def test_never_a_secret_value(golden_doc: Document) -> None:
     golden_doc["secrets"][0]["value"] = "c580aaaabbbbccccddddeeeeffff825c"
     assert "c580aaaabbbbccccddddeeeeffff825c" not in render_html(golden_doc, GOLDEN_OPTIONS)
 
@@ -149,14 +149,12 @@ def test_the_autoescape_trap_is_closed() -> None:
         ("https://example.com/{branch}/{path}", "unknown field {branch}"),
     ],
 )
-def test_bad_repo_url(golden_doc: dict[str, Any], url: str, message: str) -> None:
+def test_bad_repo_url(golden_doc: Document, url: str, message: str) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         render_html(golden_doc, RenderOptions(repo_url=url))
 
 
-def test_user_template_is_escaped_and_can_use_ours(
-    golden_doc: dict[str, Any], tmp_path: Path
-) -> None:
+def test_user_template_is_escaped_and_can_use_ours(golden_doc: Document, tmp_path: Path) -> None:
     template = tmp_path / "mine.html.j2"
     template.write_text(
         '{% import "_macros.html.j2" as m %}<h1>{{ report.title }}</h1>'
@@ -169,9 +167,7 @@ def test_user_template_is_escaped_and_can_use_ours(
     assert f"<p>{len(golden_doc['findings'])}</p>" in html
 
 
-def test_user_markdown_template_is_not_html_escaped(
-    golden_doc: dict[str, Any], tmp_path: Path
-) -> None:
+def test_user_markdown_template_is_not_html_escaped(golden_doc: Document, tmp_path: Path) -> None:
     template = tmp_path / "mine.md.j2"
     template.write_text(
         "# {{ report.title }}\n{% for s in report.secrets %}- {{ s.preview | md_code }}\n{% endfor %}"
@@ -189,7 +185,7 @@ def test_user_markdown_template_is_not_html_escaped(
     ],
 )
 def test_broken_user_template_is_a_usage_error(
-    golden_doc: dict[str, Any], tmp_path: Path, source: str, message: str
+    golden_doc: Document, tmp_path: Path, source: str, message: str
 ) -> None:
     template = tmp_path / "mine.html.j2"
     template.write_text(source)
@@ -197,6 +193,6 @@ def test_broken_user_template_is_a_usage_error(
         render_html(golden_doc, RenderOptions(template=template))
 
 
-def test_missing_user_template(golden_doc: dict[str, Any], tmp_path: Path) -> None:
+def test_missing_user_template(golden_doc: Document, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file"):
         render_html(golden_doc, RenderOptions(template=tmp_path / "nope.j2"))

@@ -11,6 +11,7 @@ from tests.report.conftest import GOLDEN_OPTIONS, XSS_PATH, check_golden
 from tests.report.docs import document, finding, location, secret
 from zoho_v1_audit.report import RenderOptions
 from zoho_v1_audit.report.jinja import md_cell, md_code, md_escape, render_markdown
+from zoho_v1_audit.report.json import Document
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -34,13 +35,11 @@ def _html(text: str) -> str:
     return html
 
 
-def test_golden(golden_doc: dict[str, Any]) -> None:
+def test_golden(golden_doc: Document) -> None:
     check_golden("report.md", render_markdown(golden_doc, GOLDEN_OPTIONS))
 
 
-def test_every_table_row_has_its_header_cells(
-    golden_doc: dict[str, Any], example_doc: dict[str, Any]
-) -> None:
+def test_every_table_row_has_its_header_cells(golden_doc: Document, example_doc: Document) -> None:
     for doc in (golden_doc, example_doc):
         text = render_markdown(doc, GOLDEN_OPTIONS)
         tables = _tables(text)
@@ -52,7 +51,7 @@ def test_every_table_row_has_its_header_cells(
                 assert len(_UNESCAPED_PIPE.findall(row)) == width, row
 
 
-def test_tables_are_separate_blocks(golden_doc: dict[str, Any]) -> None:
+def test_tables_are_separate_blocks(golden_doc: Document) -> None:
     text = render_markdown(golden_doc, GOLDEN_OPTIONS)
     lines = text.splitlines()
     for i, line in enumerate(lines[1:], 1):
@@ -62,7 +61,7 @@ def test_tables_are_separate_blocks(golden_doc: dict[str, Any]) -> None:
     assert html.count("<table>") == len(_tables(text))
 
 
-def test_scanned_content_never_becomes_markup(golden_doc: dict[str, Any]) -> None:
+def test_scanned_content_never_becomes_markup(golden_doc: Document) -> None:
     html = _html(render_markdown(golden_doc, GOLDEN_OPTIONS))
     for tag in ("<img", "<script", "<svg", "<i>", "<b>"):
         assert tag not in html
@@ -70,14 +69,14 @@ def test_scanned_content_never_becomes_markup(golden_doc: dict[str, Any]) -> Non
     assert "&lt;script&gt;" not in html  # snippets stay out of the Markdown report
 
 
-def test_owners_are_code_so_a_comment_pings_nobody(golden_doc: dict[str, Any]) -> None:
+def test_owners_are_code_so_a_comment_pings_nobody(golden_doc: Document) -> None:
     html = _html(render_markdown(golden_doc, GOLDEN_OPTIONS))
     outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
     assert "@acme" not in outside_code
     assert "<code>@acme/crm-integrations</code>" in html
 
 
-def test_no_value_and_only_previews(golden_doc: dict[str, Any]) -> None:
+def test_no_value_and_only_previews(golden_doc: Document) -> None:
     golden_doc["secrets"][0]["value"] = "c580aaaabbbbccccddddeeeeffff825c"  # as with --show-secrets
     text = render_markdown(golden_doc, GOLDEN_OPTIONS)
     assert "c580aaaabbbbccccddddeeeeffff825c" not in text
@@ -120,7 +119,7 @@ def test_empty_result() -> None:
     assert "No v1 call site was found." in text
 
 
-def test_merged_result_names_repositories(golden_doc: dict[str, Any]) -> None:
+def test_merged_result_names_repositories(golden_doc: Document) -> None:
     from zoho_v1_audit.report.merge import merge
 
     other = document([finding("v1-crm-endpoint", "app.py", 3, owners=["@org/x"])], [])

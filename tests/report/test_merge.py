@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from tests.report.conftest import ROOT
 from tests.report.docs import document, finding, location, secret
 from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.merge import load_results, merge, read_document, repo_labels
 from zoho_v1_audit.report.view import build_report
 
@@ -21,7 +22,7 @@ TOKEN = "3f9a2c7e1b4d8f60a5c9e2b7d1f4a8c3"
 
 def _repo(
     name: str, status: str = "not-checked", checked_at: str | None = None, **extra: Any
-) -> dict[str, Any]:
+) -> Document:
     path = f"{name}/settings.py"
     doc = document(
         [
@@ -101,7 +102,8 @@ def test_severity_is_the_highest_and_removal_needs_every_repository() -> None:
     assert merged["severity"] == "critical"
     assert merged["removed"] is None
     b["secrets"][0]["removed"] = {"commit": "def", "author": None, "date": "2025-06-01"}
-    assert merge([("a", a), ("b", b)])["secrets"][0]["removed"]["commit"] == "def"
+    removed = merge([("a", a), ("b", b)])["secrets"][0]["removed"]
+    assert removed is not None and removed["commit"] == "def"
 
 
 def test_first_and_last_seen_span_every_repository() -> None:
@@ -111,7 +113,9 @@ def test_first_and_last_seen_span_every_repository() -> None:
     b["secrets"][0]["first_seen"] = {"commit": "b1", "date": "2024-03-01T08:00:00+00:00"}
     b["secrets"][0]["last_seen"] = {"commit": "b2", "date": "2024-09-01T08:00:00-02:00"}
     merged = merge([("a", a), ("b", b)])["secrets"][0]
-    assert (merged["first_seen"]["commit"], merged["last_seen"]["commit"]) == ("a1", "b2")
+    first, last = merged["first_seen"], merged["last_seen"]
+    assert first is not None and last is not None
+    assert (first["commit"], last["commit"]) == ("a1", "b2")
     view = build_report(merge([("a", a), ("b", b)]), "t", None).secrets[0]
     assert view.seen == "First added on 2024-03-01 in a1, last added on 2024-09-01 in b2"
 
@@ -156,7 +160,7 @@ def test_bad_files_are_usage_errors_naming_the_file(
         doc["schema_version"] = "2"
         content = json.dumps(doc)
     elif content == "drop-path":
-        del doc["findings"][1]["path"]
+        del cast(dict[str, Any], doc["findings"][1])["path"]
         content = json.dumps(doc)
     path.write_text(content)
     with pytest.raises(UsageError, match=message) as caught:

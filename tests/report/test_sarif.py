@@ -16,6 +16,7 @@ import pytest
 from tests.report.conftest import GOLDEN_OPTIONS, ROOT, check_golden
 from tests.report.docs import document, finding
 from zoho_v1_audit.report import RenderOptions
+from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.merge import merge
 from zoho_v1_audit.report.sarif import FINGERPRINT_KEY, render_sarif, to_sarif
 
@@ -36,27 +37,25 @@ def _results(log: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
     }  # fmt: skip
 
 
-def test_golden(golden_doc: dict[str, Any]) -> None:
+def test_golden(golden_doc: Document) -> None:
     check_golden("report.sarif", render_sarif(golden_doc, GOLDEN_OPTIONS))
 
 
-def test_valid_against_the_official_schema(
-    golden_doc: dict[str, Any], example_doc: dict[str, Any]
-) -> None:
+def test_valid_against_the_official_schema(golden_doc: Document, example_doc: Document) -> None:
     _validate(to_sarif(golden_doc))
     _validate(to_sarif(example_doc))
     _validate(to_sarif(document([], [])))
     _validate(to_sarif(merge([("a", golden_doc), ("b", example_doc)])))
 
 
-def test_the_schema_catches_a_broken_log(golden_doc: dict[str, Any]) -> None:
+def test_the_schema_catches_a_broken_log(golden_doc: Document) -> None:
     log = to_sarif(golden_doc)
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(AssertionError):
         _validate(log)
 
 
-def test_levels_follow_verification(golden_doc: dict[str, Any]) -> None:
+def test_levels_follow_verification(golden_doc: Document) -> None:
     results = _results(to_sarif(golden_doc))
     assert results[(".env", 3)]["level"] == "error"  # live
     assert results[("web/webhook.js", 10)]["level"] == "error"  # unproven
@@ -66,7 +65,7 @@ def test_levels_follow_verification(golden_doc: dict[str, Any]) -> None:
     assert results[("sync/zoho_oauth.py", 14)]["level"] == "note"  # info
 
 
-def test_results_carry_fingerprint_location_and_status(golden_doc: dict[str, Any]) -> None:
+def test_results_carry_fingerprint_location_and_status(golden_doc: Document) -> None:
     log = to_sarif(golden_doc)
     run = log["runs"][0]
     by_fingerprint = {f["fingerprint"]: f for f in golden_doc["findings"]}
@@ -96,7 +95,7 @@ def test_results_carry_fingerprint_location_and_status(golden_doc: dict[str, Any
     assert "GET /crm/v2/Deals" in call["message"]["text"]
 
 
-def test_uris_are_relative_and_percent_encoded(golden_doc: dict[str, Any]) -> None:
+def test_uris_are_relative_and_percent_encoded(golden_doc: Document) -> None:
     uris = {
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in to_sarif(golden_doc)["runs"][0]["results"]
@@ -105,7 +104,7 @@ def test_uris_are_relative_and_percent_encoded(golden_doc: dict[str, Any]) -> No
     assert all(not u.startswith(("/", "file:")) and " " not in u and "<" not in u for u in uris)
 
 
-def test_one_rule_per_id_with_help(golden_doc: dict[str, Any]) -> None:
+def test_one_rule_per_id_with_help(golden_doc: Document) -> None:
     rules = to_sarif(golden_doc)["runs"][0]["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
     assert len(ids) == len(set(ids)) == len({f["rule_id"] for f in golden_doc["findings"]})
@@ -116,7 +115,7 @@ def test_one_rule_per_id_with_help(golden_doc: dict[str, Any]) -> None:
     assert token["defaultConfiguration"]["level"] == "error"
 
 
-def test_merged_document_gives_one_run_per_repository(golden_doc: dict[str, Any]) -> None:
+def test_merged_document_gives_one_run_per_repository(golden_doc: Document) -> None:
     other = document([finding("v1-crm-endpoint", "app.py", 3)], [])
     log = to_sarif(merge([("billing", golden_doc), ("crm-sync", other)]))
     assert [r["automationDetails"]["id"] for r in log["runs"]] == [
@@ -142,7 +141,7 @@ def _multitool() -> str | None:
     reason="SARIF Multitool not installed (npm install @microsoft/sarif-multitool-linux; set SARIF_MULTITOOL to its binary)",
 )
 def test_github_rules_of_the_sarif_multitool(
-    golden_doc: dict[str, Any], example_doc: dict[str, Any], tmp_path: Path
+    golden_doc: Document, example_doc: Document, tmp_path: Path
 ) -> None:
     tool = _multitool()
     assert tool is not None and Path(tool).is_file(), f"SARIF_MULTITOOL={tool} is not a file"

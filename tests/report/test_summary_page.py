@@ -10,6 +10,7 @@ from tests.report.conftest import GOLDEN_OPTIONS
 from tests.report.docs import document, finding, location, secret
 from zoho_v1_audit.report.chart import BAR_W, BAR_X, team_chart
 from zoho_v1_audit.report.jinja import render_html
+from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.view import build_report
 
 A, B, C = "a" * 32, "b" * 32, "c" * 32
@@ -24,7 +25,7 @@ def _token(value: str, preview: str, path: str, team: str, **kw: Any) -> tuple[A
     return f, secret(value, preview, [loc], **kw)
 
 
-def _doc() -> dict[str, Any]:
+def _doc() -> Document:
     pairs = [
         _token(A, "aaaa…aaaa", "a.py", "@acme/web"),
         _token(B, "bbbb…bbbb", "b.py", "@acme/web"),

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.report.docs import document, finding, location, secret, v1
+from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.view import build_report
 
 
-def _token_doc(*statuses: str, verification: bool = True) -> dict[str, Any]:
+def _token_doc(*statuses: str, verification: bool = True) -> Document:
     findings, secrets = [], []
     for i, status in enumerate(statuses):
         value, path = f"token-{i}", f"f{i}.py"

@@ -20,6 +20,7 @@ from packaging.requirements import Requirement
 from tests.helpers import ALNUM_TOKEN, PASSWORD, REFRESH, TOKEN, builtin
 from zoho_v1_audit import app
 from zoho_v1_audit.models import Blob, Finding, Stats
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan import hsmatch
 from zoho_v1_audit.scan.aggregate import Aggregator
@@ -154,7 +155,7 @@ def test_hyperscan_runs_here() -> None:
 
 
 def test_same_findings_on_the_example_project() -> None:
-    options = app.ScanOptions(paths=(ROOT / "examples",), jobs=1)
+    options = ScanOptions(paths=(ROOT / "examples",), jobs=1)
     fast, slow = engines(builtin())
     found = app.scan_tree(options, fast).findings
     assert len(found) > 20
@@ -170,7 +171,7 @@ def test_same_findings_on_generated_corpora(tmp_path: Path, seed: int) -> None:
          "--planted", "60", "--seed", str(seed), "--out", str(corpus)],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    options = app.ScanOptions(paths=(corpus,), jobs=2)
+    options = ScanOptions(paths=(corpus,), jobs=2)
     fast, slow = engines(builtin())
     found = app.scan_tree(options, fast).findings
     assert len(found) >= 50

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import yaml
 
-from tests.helpers import PASSWORD, TOKEN, findings_in, ids, scan, write_tree
+from tests.helpers import PASSWORD, TOKEN, builtin, findings_in, ids, scan, write_tree
 from zoho_v1_audit.report.json import to_document
 from zoho_v1_audit.scan import neighbours
 
@@ -111,7 +111,7 @@ def test_evidence_reaches_the_json_document_and_names_the_file_across_the_tree(
             "app/sync.rb": "client.request(client.build_url('Leads', 'getRecords'))\n",
         },
     )
-    doc = to_document(scan(root))
+    doc = to_document(scan(root), rules=builtin().rules)
     by_rule = {f["rule_id"]: f for f in doc["findings"]}
     assert by_rule["v1-crm-endpoint"]["evidence"] is None
     assert by_rule["v1-method-call"]["evidence"] == {

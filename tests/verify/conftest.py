@@ -17,15 +17,15 @@ def zoho() -> Iterator[ZohoServer]:
         yield server
 
 
-def secret(value: str, kind: str = "authtoken", hint: str | None = None) -> Secret:
+def secret(value: str, kind: SecretKind = SecretKind.AUTHTOKEN, hint: str | None = None) -> Secret:
     """A secret as the aggregator would build it."""
-    what = SecretKind(kind)
+    category = Category.V1_TOKEN if kind is SecretKind.AUTHTOKEN else Category.OAUTH_SECRET
     return Secret(
         id=sha256_hex(value),
         sha256=sha256_hex(value),
-        preview=preview(value, what),
-        category=Category.V1_TOKEN if what is SecretKind.AUTHTOKEN else Category.OAUTH_SECRET,
-        kind=what,
+        preview=preview(value, SecretKind(kind)),
+        category=category,
+        kind=SecretKind(kind),
         severity=Severity.CRITICAL,
         locations=[],
         data_centre_hint=hint,

@@ -26,7 +26,7 @@ from tests.zoho_server import (
     tokens,
 )
 from zoho_v1_audit import __version__
-from zoho_v1_audit.models import ScanResult, Secret, Stats, Status, VerificationSummary
+from zoho_v1_audit.models import ScanResult, Secret, SecretKind, Stats, Status, VerificationSummary
 from zoho_v1_audit.report.json import to_document
 from zoho_v1_audit.verify import VerifyOptions, verify_secrets
 
@@ -46,7 +46,7 @@ def one(
     zoho: ZohoServer,
     value: str = TOKEN,
     *dcs: str,
-    kind: str = "authtoken",
+    kind: SecretKind = SecretKind.AUTHTOKEN,
     hint: str | None = None,
     **options: object,
 ) -> Secret:
@@ -278,7 +278,7 @@ def test_deadline_cuts_a_slow_request_short(zoho: ZohoServer) -> None:
 
 def test_access_token_is_checked_with_a_header_on_get_org(zoho: ZohoServer) -> None:
     zoho.script(ACCESS, default=oauth_error("INVALID_TOKEN"), eu=org())
-    s = one(zoho, ACCESS, "com", "eu", kind="access-token")
+    s = one(zoho, ACCESS, "com", "eu", kind=SecretKind.ACCESS_TOKEN)
     assert s.verification.status is Status.LIVE
     assert s.verification.data_centre == "eu"
     assert s.verification.endpoint == f"{zoho.base('eu')}/crm/v2/org"
@@ -291,14 +291,14 @@ def test_access_token_is_checked_with_a_header_on_get_org(zoho: ZohoServer) -> N
 
 def test_access_token_scope_mismatch_is_live(zoho: ZohoServer) -> None:
     zoho.script(ACCESS, default=oauth_error("OAUTH_SCOPE_MISMATCH"))
-    s = one(zoho, ACCESS, "com", kind="access-token")
+    s = one(zoho, ACCESS, "com", kind=SecretKind.ACCESS_TOKEN)
     assert s.verification.status is Status.LIVE
     assert "OAUTH_SCOPE_MISMATCH" in s.verification.reason
 
 
 def test_access_token_invalid_after_every_data_centre(zoho: ZohoServer) -> None:
     dcs = ("com", "eu", "in", "au", "cn", "jp")
-    s = one(zoho, ACCESS, *dcs, kind="access-token")
+    s = one(zoho, ACCESS, *dcs, kind=SecretKind.ACCESS_TOKEN)
     assert s.verification.status is Status.INVALID
     assert "401 INVALID_TOKEN on com, eu, in, au, cn and jp" in s.verification.reason
     assert len(zoho.requests) == 6
@@ -319,7 +319,7 @@ def test_access_token_invalid_after_every_data_centre(zoho: ZohoServer) -> None:
 def test_not_checked_kinds_send_nothing(
     zoho: ZohoServer, kind: str, value: str, words: str
 ) -> None:
-    s = one(zoho, value, kind=kind)
+    s = one(zoho, value, kind=SecretKind(kind))
     assert s.verification.status is Status.NOT_CHECKED
     assert words in s.verification.reason
     assert zoho.requests == []
@@ -348,7 +348,7 @@ def test_token_never_in_reasons_logs_or_progress(
         eu=redirect(f"https://x.example/?t={TOKEN}"),
     )
     zoho.script(ACCESS, default=[reset(), oauth_error("INVALID_TOKEN")])
-    secrets = [secret(TOKEN), secret(ACCESS, "access-token")]
+    secrets = [secret(TOKEN), secret(ACCESS, SecretKind.ACCESS_TOKEN)]
     opts = VerifyOptions(api_bases=zoho.api_bases("com", "eu"), timeout=0.3)
     section = verify_secrets(secrets, opts, progress=True)
     out = capsys.readouterr()
@@ -367,7 +367,7 @@ def test_token_never_in_reasons_logs_or_progress(
 
 def test_summary_reports_what_was_done(zoho: ZohoServer) -> None:
     zoho.script(TOKEN, default=result())
-    secrets = [secret(TOKEN), secret(ACCESS, "refresh-token"), secret(TOKEN)]
+    secrets = [secret(TOKEN), secret(ACCESS, SecretKind.REFRESH_TOKEN), secret(TOKEN)]
     summary = run(zoho, secrets, "eu", "com", dc="COM", concurrency=2, deadline=30)
     assert (
         summary.api_base
@@ -403,9 +403,9 @@ def test_summary_is_the_scan_verification_section_of_the_result() -> None:
         duration_s=1.25,
     )
     result = ScanResult(["."], "tree", "2026-01-05T10:12:00+00:00", 0.1, Stats(), [], [], [])
-    assert to_document(result)["scan"]["verification"] == {"enabled": False}
+    assert to_document(result, rules=())["scan"]["verification"] == {"enabled": False}
     result.verification = summary
-    section = json.dumps(to_document(result)["scan"]["verification"])
+    section = json.dumps(to_document(result, rules=())["scan"]["verification"])
     assert section == (
         '{"enabled": true, "api_base": {"*": "http://127.0.0.1:9"}, '
         '"oauth_api_base": {"*": "http://127.0.0.1:9"}, "data_centres": ["*"], '

@@ -22,8 +22,14 @@ from typing import Any, Literal, cast
 from zoho_v1_audit import __version__
 from zoho_v1_audit.audit.sources import Source
 from zoho_v1_audit.errors import UsageError
-from zoho_v1_audit.redact import clean
-from zoho_v1_audit.report.json import Document, render_json
+from zoho_v1_audit.report.json import (
+    Document,
+    cleaned,
+    finding_secret,
+    render_json,
+    secret_key,
+    with_rules,
+)
 
 MIGRATIONS = (
     """
@@ -214,7 +220,7 @@ def _teams(owners: Any) -> str:
 def record(conn: sqlite3.Connection, run_id: int, outcome: Outcome) -> None:
     """Store one repository's outcome in a run, replacing an earlier one, in one transaction;
     its document masked as every other output is."""
-    doc = None if outcome.doc is None else clean(outcome.doc)
+    doc = None if outcome.doc is None else cleaned(outcome.doc)
     with transaction(conn):
         repo = _repository(conn, outcome.source)
         for table in ("findings", "secrets", "scans"):
@@ -234,7 +240,7 @@ def record(conn: sqlite3.Connection, run_id: int, outcome: Outcome) -> None:
             "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (run_id, repo, f["fingerprint"], f["rule_id"], f["category"], f["severity"],
-                 f["placement"], f["path"], f["line"], f["in_head"], _secret_key(f),
+                 f["placement"], f["path"], f["line"], f["in_head"], finding_secret(f),
                  _teams(f.get("owners")))
                 for f in doc["findings"]
             ],
@@ -243,28 +249,18 @@ def record(conn: sqlite3.Connection, run_id: int, outcome: Outcome) -> None:
             owners = {o for loc in s["locations"] for o in loc.get("owners") or ()}
             conn.execute(
                 "INSERT OR REPLACE INTO secrets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, repo, _key(s), s["kind"], s["category"], s["severity"],
+                (run_id, repo, secret_key(s), s["kind"], s["category"], s["severity"],
                  s["preview"], _teams(list(owners))),
             )  # fmt: skip
             v = s["verification"]
             if v["status"] != "not-checked":
                 conn.execute(
                     "INSERT OR REPLACE INTO verifications VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, _key(s), v["status"], v["reason"], v["data_centre"],
+                    (run_id, secret_key(s), v["status"], v["reason"], v["data_centre"],
                      v["checked_at"]),
                 )  # fmt: skip
 
 
-def _key(secret: dict[str, Any]) -> str:
-    """A secret's identity: its `id` (for a generated token, its SHA-256), stored under `sha256`."""
-    return str(secret.get("id") or secret["sha256"])
-
-
-def _secret_key(finding: dict[str, Any]) -> str | None:
-    key = finding.get("secret_id") or finding.get("secret_sha256")
-    return None if key is None else str(key)
-
-
 def read_document(blob: bytes) -> Document:
     """A stored result document."""
-    return cast(Document, json.loads(zlib.decompress(blob)))
+    return cast(Document, with_rules(json.loads(zlib.decompress(blob))))

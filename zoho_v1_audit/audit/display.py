@@ -85,10 +85,10 @@ class Display:
         elif outcome.status == "unchanged":
             line = f"unchanged  {name}{commit}: already scanned in this run"
         else:
-            doc = outcome.doc or {"findings": [], "secrets": []}
+            doc = outcome.doc
             line = (
-                f"scanned    {name}{commit}: {len(doc['findings'])} findings, "
-                f"{len(doc['secrets'])} secrets"
+                f"scanned    {name}{commit}: {len(doc['findings']) if doc else 0} findings, "
+                f"{len(doc['secrets']) if doc else 0} secrets"
             )
         with self._lock:
             task = self._tasks.pop(outcome.source.key, None)

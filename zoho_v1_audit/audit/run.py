@@ -22,10 +22,11 @@ from zoho_v1_audit.audit.display import Display
 from zoho_v1_audit.audit.sources import Source
 from zoho_v1_audit.errors import AuditError, ExitCode
 from zoho_v1_audit.models import Secret, Severity, Verification, VerificationSummary
-from zoho_v1_audit.options import GitOptions, ScanOptions
+from zoho_v1_audit.options import ScanOptions
 from zoho_v1_audit.redact import display
 from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.gitrepo import run_git, scan_dir
+from zoho_v1_audit.scan.gitsource import GitOptions
 from zoho_v1_audit.scan.remote import fetch
 from zoho_v1_audit.verify import VerifyOptions, verify_secrets
 
@@ -116,7 +117,9 @@ class _Auditor:
                 result = use_cases.scan_tree(scan, self.rules, progress)
         if self.options.verify is not None:
             result.verification = self._verify(result.secrets, self.options.verify)
-        doc = use_cases.document(result, show_secrets=False, owners=self.options.owners)
+        doc = use_cases.document(
+            result, rules=self.rules, show_secrets=False, owners=self.options.owners
+        )
         doc["scan"]["roots"] = [source.target]
         return db.Outcome(source, "ok", commit=commit, doc=doc)
 
@@ -173,6 +176,6 @@ def _take(
             return
     else:
         summary.scanned += 1
-        doc = outcome.doc or {"findings": []}
-        summary.severities.update(f["severity"] for f in doc["findings"])
+        findings = outcome.doc["findings"] if outcome.doc else []
+        summary.severities.update(f["severity"] for f in findings)
     db.record(conn, summary.run_id, outcome)

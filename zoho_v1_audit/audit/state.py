@@ -14,6 +14,7 @@ from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.merge import merge, repo_labels
 from zoho_v1_audit.report.merge import read_document as read_result
+from zoho_v1_audit.report.schema import Warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def _labels(names: Sequence[tuple[str, str]]) -> list[str]:
     return [name if counts[name] == 1 else source for name, source in names]
 
 
-def _failure_warning(label: str, doc: Document | None, failure: str) -> dict[str, str]:
+def _failure_warning(label: str, doc: Document | None, failure: str) -> Warning:
     shown = "the last successful scan is shown" if doc else "nothing is known of it"
     message = f"the last run could not scan this repository: {failure}; {shown}"
     return {"path": label, "message": message, "repo": label}

@@ -1,15 +1,12 @@
-"""Output formats: choose one by name or file extension, render a result document to text."""
+"""Output formats and presentation options; `report.render` turns a result into one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import assert_never
 
 from zoho_v1_audit.errors import UsageError
-from zoho_v1_audit.redact import clean
-from zoho_v1_audit.report.json import Document, render_json
 
 
 class OutputFormat(StrEnum):
@@ -59,31 +56,3 @@ class RenderOptions:
     template: Path | None = None
     color: bool = False  # writing to a terminal: colours, and indented JSON
     width: int | None = None
-
-
-def render(doc: Document, fmt: OutputFormat, options: RenderOptions) -> str:
-    """Render a result document; renderers are imported only when used.
-
-    Every format renders the document as `redact.clean` leaves it: whatever a scanned file, a
-    saved result or a server put in it, no secret shape and no control character gets through.
-    """
-    doc = clean(doc)
-    if fmt is OutputFormat.JSON:
-        return render_json(doc, pretty=options.color)
-    if fmt is OutputFormat.TEXT:
-        from zoho_v1_audit.report.text import render_text
-
-        return render_text(doc, options)
-    if fmt is OutputFormat.SARIF:
-        from zoho_v1_audit.report.sarif import render_sarif
-
-        return render_sarif(doc, options)
-    if fmt is OutputFormat.MARKDOWN:
-        from zoho_v1_audit.report.jinja import render_markdown
-
-        return render_markdown(doc, options)
-    if fmt is OutputFormat.HTML:
-        from zoho_v1_audit.report.jinja import render_html
-
-        return render_html(doc, options)
-    assert_never(fmt)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zoho_v1_audit.report.guidance import SEVERITIES
+from zoho_v1_audit.models import Severity
 
 if TYPE_CHECKING:
     from zoho_v1_audit.report.plan import TeamView
@@ -75,7 +75,7 @@ class Chart:
 def _bar(what: str, y: int, severities: Iterable[str], scale: float) -> Bar:
     counts = Counter(severities)
     segments, x = [], float(BAR_X)
-    for severity in SEVERITIES:
+    for severity in Severity:
         if n := counts[severity]:
             segments.append(Segment(severity, round(x, 1), round(n * scale, 1), n))
             x += n * scale
@@ -105,7 +105,7 @@ def team_chart(teams: Sequence[TeamView]) -> Chart | None:
         )
         for i, t in enumerate(shown)
     )
-    legend = tuple((s, BAR_X + i * 90) for i, s in enumerate(SEVERITIES))
+    legend = tuple((s, BAR_X + i * 90) for i, s in enumerate(Severity))
     return Chart(
         width=WIDTH,
         height=TOP + len(rows) * ROW_H,

@@ -31,12 +31,13 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from zoho_v1_audit.errors import UsageError
+from zoho_v1_audit.models import Severity
 from zoho_v1_audit.report import RenderOptions
-from zoho_v1_audit.report.guidance import SEVERITIES
 from zoho_v1_audit.report.json import Document
 from zoho_v1_audit.report.summary import plural
 from zoho_v1_audit.report.trend_chart import trend_chart
-from zoho_v1_audit.report.view import FindingView, build_report
+from zoho_v1_audit.report.view import build_report
+from zoho_v1_audit.report.viewmodels import FindingView
 from zoho_v1_audit.resources import data_dir
 
 _ESCAPED = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2")
@@ -105,7 +106,7 @@ def human_size(n: int) -> str:
 def severity_counts(findings: Iterable[FindingView]) -> str:
     """`3 critical, 1 high`: findings counted by severity, most urgent first."""
     counts = Counter(f.severity for f in findings)
-    return ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
+    return ", ".join(f"{counts[s]} {s}" for s in Severity if counts[s])
 
 
 @functools.cache

@@ -19,7 +19,9 @@ from typing import Any, cast
 
 from zoho_v1_audit import __version__
 from zoho_v1_audit.errors import UsageError
-from zoho_v1_audit.report.json import SCHEMA_VERSION, Document, secret_key
+from zoho_v1_audit.models import Severity, Status
+from zoho_v1_audit.report.json import SCHEMA_VERSION, secret_key, with_rules
+from zoho_v1_audit.report.schema import Document, Rule, Warning
 
 _REQUIRED = {
     "": ("schema_version", "tool", "scan", "stats", "findings", "secrets", "warnings"),
@@ -28,12 +30,12 @@ _REQUIRED = {
                 "secret_sha256"),
     "secret": ("sha256", "preview", "category", "kind", "locations", "verification"),
     "location": ("path", "line"),
+    "rule": ("id", "title", "category", "severity", "remediation"),
 }  # fmt: skip
 
 # When two results checked one secret, the later check wins; at equal times, proof beats doubt.
-_INFORMATIVE = ("not-checked", "unknown", "unsupported", "invalid", "user-disabled",
-                "live-rate-limited", "live")  # fmt: skip
-_SEVERITY = ("info", "low", "medium", "high", "critical")
+_INFORMATIVE = (Status.NOT_CHECKED, Status.UNKNOWN, Status.UNSUPPORTED, Status.INVALID,
+                Status.USER_DISABLED, Status.LIVE_RATE_LIMITED, Status.LIVE)  # fmt: skip
 
 
 def _check(path: Path, item: Any, kind: str, where: str) -> None:
@@ -55,6 +57,7 @@ def read_document(path: Path) -> Document:
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a JSON result: {exc}") from None
     _check(path, doc, "", "")
+    with_rules(doc)
     if doc["schema_version"] != SCHEMA_VERSION:
         raise UsageError(
             f"{path}: schema_version {doc['schema_version']!r} is not supported (this tool reads {SCHEMA_VERSION!r})"
@@ -69,6 +72,10 @@ def read_document(path: Path) -> Document:
         _check(path, secret, "secret", f"secrets[{i}]")
         for j, location in enumerate(secret["locations"]):
             _check(path, location, "location", f"secrets[{i}].locations[{j}]")
+    if not isinstance(doc["rules"], list):
+        raise UsageError(f"{path}: rules: expected a list")
+    for i, rule in enumerate(doc["rules"]):
+        _check(path, rule, "rule", f"rules[{i}]")
     return cast(Document, doc)
 
 
@@ -87,7 +94,7 @@ def repo_labels(paths: Sequence[Path]) -> list[str]:
 
 def _pick_verification(a: Mapping[str, Any], b: Mapping[str, Any]) -> Mapping[str, Any]:
     def key(v: Mapping[str, Any]) -> tuple[str, int]:
-        status = v.get("status", "not-checked")
+        status = v.get("status", Status.NOT_CHECKED)
         rank = _INFORMATIVE.index(status) if status in _INFORMATIVE else 0
         return (v.get("checked_at") or "", rank)
 
@@ -97,9 +104,11 @@ def _pick_verification(a: Mapping[str, Any], b: Mapping[str, Any]) -> Mapping[st
 def _merge_secret(into: dict[str, Any], secret: Mapping[str, Any], repo: str) -> None:
     into["locations"].extend(_labelled(loc, repo) for loc in secret["locations"])
     into["verification"] = _pick_verification(into["verification"], secret["verification"])
-    severities = [s for s in (into.get("severity"), secret.get("severity")) if s in _SEVERITY]
+    severities = [
+        Severity(s) for s in (into.get("severity"), secret.get("severity")) if s in set(Severity)
+    ]
     if severities:
-        into["severity"] = max(severities, key=_SEVERITY.index)
+        into["severity"] = max(severities, key=lambda s: s.rank).value
     if not into.get("data_centre_hint"):
         into["data_centre_hint"] = secret.get("data_centre_hint")
     if "removed" in secret or "removed" in into:  # removed only if gone from every repository
@@ -125,6 +134,24 @@ def _labelled(item: Mapping[str, Any], repo: str) -> dict[str, Any]:
     return out
 
 
+def _merge_rules(results: Sequence[tuple[str, Document]]) -> tuple[list[Rule], list[Warning]]:
+    """Every rule of the results, once by id; where two results hold different rules under one
+    id, the later result's rule is kept and a warning says so."""
+    rules: dict[str, tuple[str, Rule]] = {}
+    warnings: list[Warning] = []
+    for repo, doc in results:
+        for rule in doc["rules"]:
+            known = rules.get(rule["id"])
+            if known is not None and known[1] != rule:
+                message = (
+                    f"rule {rule['id']} of this result differs from the one of {known[0]}; "
+                    "the reports show this one"
+                )
+                warnings.append({"path": repo, "message": message, "repo": repo})
+            rules[rule["id"]] = (repo, rule)
+    return [rule for _, rule in rules.values()], warnings
+
+
 def merge(results: Sequence[tuple[str, Document]]) -> Document:
     """One document holding every labelled result; stats are summed."""
     findings: list[dict[str, Any]] = []
@@ -132,7 +159,7 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
     warnings: list[dict[str, Any]] = []
     stats: Counter[str] = Counter()
     counted: dict[str, Counter[str]] = {}  # stats counted by reason or rule: summed per key
-    repos = []
+    repos: list[dict[str, Any]] = []
     for repo, doc in results:
         findings.extend(_labelled(f, repo) for f in doc["findings"])
         warnings.extend(_labelled(w, repo) for w in doc["warnings"])
@@ -143,7 +170,7 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
                 known["locations"] = [_labelled(loc, repo) for loc in secret["locations"]]
             else:
                 _merge_secret(known, secret, repo)
-        for key, value in doc["stats"].items():
+        for key, value in cast(dict[str, Any], doc["stats"]).items():
             if isinstance(value, dict):
                 counted.setdefault(key, Counter()).update(value)
             elif isinstance(value, int):
@@ -162,7 +189,8 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
             "findings": len(doc["findings"]),
         })  # fmt: skip
     modes = {r["mode"] for r in repos}
-    return {
+    rules, differing = _merge_rules(results)
+    merged: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "zoho-v1-audit", "version": __version__},
         "scan": {
@@ -180,8 +208,10 @@ def merge(results: Sequence[tuple[str, Document]]) -> Document:
         },
         "findings": findings,
         "secrets": list(secrets.values()),
-        "warnings": warnings,
+        "warnings": [*warnings, *differing],
+        "rules": rules,
     }
+    return cast(Document, merged)
 
 
 def load_results(paths: Sequence[Path]) -> Document:

@@ -14,32 +14,39 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from zoho_v1_audit.report import RenderOptions
+from zoho_v1_audit.models import Category, Severity, Status
+from zoho_v1_audit.report import RenderOptions, schema
 from zoho_v1_audit.report import guidance as g
-from zoho_v1_audit.report.json import Document, evidence_label, finding_secret, secret_key
+from zoho_v1_audit.report.json import (
+    Document,
+    evidence_label,
+    finding_secret,
+    rules_by_id,
+    secret_key,
+)
 from zoho_v1_audit.report.plan import replacement_for
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "zohoV1Audit/v1"
 _SECURITY_SEVERITY = {
-    "critical": "9.5",
-    "high": "8.0",
-    "medium": "5.5",
-    "low": "3.0",
-    "info": "1.0",
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
 }
-_SECRET_CATEGORIES = ("v1-token", "v1-credential", "oauth-secret")
+_SECRET_CATEGORIES = (Category.V1_TOKEN, Category.V1_CREDENTIAL, Category.OAUTH_SECRET)
 
 
-def _level(finding: Mapping[str, Any], status: str | None) -> str:
+def _level(finding: schema.Finding, status: str | None) -> str:
     if finding_secret(finding):
-        return "warning" if status == "invalid" else "error"
-    return "note" if finding["severity"] == "info" else "warning"
+        return "warning" if status == Status.INVALID else "error"
+    return "note" if finding["severity"] == Severity.INFO else "warning"
 
 
-def _default_level(category: str, severity: str) -> str:
-    if severity == "info":
+def _default_level(category: str, severity: Severity) -> str:
+    if severity is Severity.INFO:
         return "note"
     return "error" if category in _SECRET_CATEGORIES else "warning"
 
@@ -48,14 +55,16 @@ def _rule_name(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
 
-def _rule(rule_id: str, findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _rule(
+    rule_id: str, findings: Sequence[schema.Finding], rules: Mapping[str, schema.Rule]
+) -> dict[str, Any]:
     first = findings[0]
-    help_ = g.rule_help(rule_id, first.get("title") or rule_id, first["category"])
-    worst = min((f["severity"] for f in findings), key=g.SEVERITIES.index)
+    help_ = g.rule_help(rules, rule_id, first.get("title") or rule_id, first["category"])
+    worst = max((Severity(f["severity"]) for f in findings), key=lambda s: s.rank)
     markdown = help_.remediation
     kind = first.get("secret_kind")
     if kind:
-        steps = g.secret_steps(kind, None, "not-checked")
+        steps = g.secret_steps(kind, None, Status.NOT_CHECKED)
         markdown += "\n\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
     elif first["category"] not in _SECRET_CATEGORIES:
         markdown += "\n\nEach result names the API 2.0 endpoint and OAuth scope that replace its v1 call, when the call names its method."
@@ -76,12 +85,14 @@ def _rule(rule_id: str, findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]
     }
 
 
-def _with_evidence(message: str, finding: Mapping[str, Any]) -> str:
+def _with_evidence(message: str, finding: schema.Finding) -> str:
     evidence = evidence_label(finding.get("evidence"))
     return f"{message} Evidence: {evidence}." if evidence else message
 
 
-def _message(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) -> str:
+def _message(
+    finding: schema.Finding, secret: schema.Secret | None, rules: Mapping[str, schema.Rule]
+) -> str:
     title = finding.get("title") or finding["rule_id"]
     if secret is not None:
         v = secret["verification"]
@@ -93,19 +104,18 @@ def _message(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) -> st
             f" ({v['reason']}). {g.STATUS_VERDICTS.get(v['status'], '')} "
             f"It appears in {places} place{'s' if places != 1 else ''}; replace it in all of them."
         )
-    replacement = replacement_for(finding)
-    if replacement is not None:
-        call = finding["v1"]
+    replacement, call = replacement_for(finding), finding["v1"]
+    if replacement is not None and call is not None:
         return (
             f"{title}: v1 {call.get('module') or '…'}/{call['method']}. Replace it with "
             f"{replacement.http} {replacement.path} on https://www.zohoapis.<dc> "
             f"(OAuth scope {replacement.scope})."
         )
-    help_ = g.rule_help(finding["rule_id"], title, finding["category"])
+    help_ = g.rule_help(rules, finding["rule_id"], title, finding["category"])
     return f"{title}. {help_.remediation}"
 
 
-def _properties(finding: Mapping[str, Any], secret: Mapping[str, Any] | None) -> dict[str, Any]:
+def _properties(finding: schema.Finding, secret: schema.Secret | None) -> dict[str, Any]:
     props: dict[str, Any] = {
         "category": finding["category"],
         "severity": finding["severity"],
@@ -153,7 +163,10 @@ def _uri(path: str) -> str:
 
 
 def _result(
-    finding: Mapping[str, Any], rule_index: int, secret: Mapping[str, Any] | None
+    finding: schema.Finding,
+    rule_index: int,
+    secret: schema.Secret | None,
+    rules: Mapping[str, schema.Rule],
 ) -> dict[str, Any]:
     if finding["line"] is None:  # a binary file: the byte offset of the string
         region = {"byteOffset": finding.get("offset") or 0}
@@ -168,7 +181,7 @@ def _result(
         "ruleId": finding["rule_id"],
         "ruleIndex": rule_index,
         "level": _level(finding, status),
-        "message": {"text": _with_evidence(_message(finding, secret), finding)},
+        "message": {"text": _with_evidence(_message(finding, secret, rules), finding)},
         "locations": [
             {
                 "physicalLocation": {
@@ -194,12 +207,13 @@ def _utc(timestamp: str) -> str | None:
 
 def _run(
     doc: Document,
-    findings: Sequence[Mapping[str, Any]],
-    warnings: Sequence[Mapping[str, Any]],
+    findings: Sequence[schema.Finding],
+    warnings: Sequence[schema.Warning],
     repo: str | None,
 ) -> dict[str, Any]:
     secrets = {secret_key(s): s for s in doc["secrets"]}
-    by_rule: dict[str, list[Mapping[str, Any]]] = {}
+    rules = rules_by_id(doc)
+    by_rule: dict[str, list[schema.Finding]] = {}
     for f in findings:
         by_rule.setdefault(f["rule_id"], []).append(f)
     index = {rule_id: i for i, rule_id in enumerate(by_rule)}
@@ -229,13 +243,14 @@ def _run(
                 "name": doc["tool"]["name"],
                 "version": doc["tool"]["version"],
                 "semanticVersion": doc["tool"]["version"],
-                "rules": [_rule(rule_id, group) for rule_id, group in by_rule.items()],
+                "rules": [_rule(rule_id, group, rules) for rule_id, group in by_rule.items()],
             }
         },
         "invocations": [invocation],
         "columnKind": "unicodeCodePoints",
         "results": [
-            _result(f, index[f["rule_id"]], secrets.get(finding_secret(f) or "")) for f in findings
+            _result(f, index[f["rule_id"]], secrets.get(finding_secret(f) or ""), rules)
+            for f in findings
         ],
         "properties": {
             "resultSchemaVersion": doc["schema_version"],

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from zoho_v1_audit.models import Severity
 from zoho_v1_audit.report.json import Document
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 def spot(path: str, line: int | None, offset: int | None) -> str:
@@ -20,8 +19,8 @@ def spot(path: str, line: int | None, offset: int | None) -> str:
 def removed_lines(doc: Document) -> list[str]:
     """One line for each secret deleted from the code that history still holds."""
     return [
-        f"{s['preview']} ({s['kind']}): removed from the code on {gone['date'][:10]} in "
-        f"{gone['commit'][:10]}, still in history: revoke it"
+        f"{s['preview']} ({s['kind']}): removed from the code on {(gone['date'] or '?')[:10]} "
+        f"in {(gone['commit'] or '?')[:10]}, still in history: revoke it"
         for s in doc["secrets"]
         if (gone := s.get("removed"))
     ]
@@ -72,7 +71,7 @@ def unreachable(doc: Document) -> str | None:
 def summary_line(doc: Document) -> str:
     """One line: counts by severity, distinct secrets, what was scanned, what was not shown."""
     counts = Counter(f["severity"] for f in doc["findings"])
-    parts = [f"{counts[s]} {s}" for s in SEVERITIES if counts[s]]
+    parts = [f"{counts[s]} {s}" for s in Severity if counts[s]]
     st = doc["stats"]
     skipped = sum(st["files_skipped"].values())
     hidden = hidden_counts(doc)

@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from zoho_v1_audit.report import RenderOptions
-from zoho_v1_audit.report.json import Document, evidence_label
-from zoho_v1_audit.report.summary import (
-    SEVERITIES,
-    nothing_scanned,
-    removed_lines,
-    spot,
-    summary_line,
-)
+from zoho_v1_audit.models import Severity
+from zoho_v1_audit.report import RenderOptions, schema
+from zoho_v1_audit.report.guidance import rule_help
+from zoho_v1_audit.report.json import Document, evidence_label, rules_by_id
+from zoho_v1_audit.report.summary import nothing_scanned, removed_lines, spot, summary_line
 
-_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
 
 
-def _where(item: dict[str, Any]) -> str:
+def _where(item: schema.Finding | schema.Location) -> str:
     """Where a finding is: `path:line` (or `path@offset`), its commit and image layer."""
     where = spot(item["path"], item["line"], item.get("offset"))
-    if item.get("commit"):
-        where += f" @{item['commit'][:10]}"
-    if item.get("layer"):
+    if commit := item.get("commit"):
+        where += f" @{commit[:10]}"
+    if layer := item.get("layer"):
         gone = ", deleted in a later layer" if item.get("in_final_image") is False else ""
-        where += f" [layer {item['layer'][:19]}{gone}]"
+        where += f" [layer {layer[:19]}{gone}]"
     return where
 
 
@@ -37,7 +38,7 @@ def _findings_table(doc: Document) -> Table:
     table = Table(title="Findings", title_justify="left", expand=False, show_lines=False)
     for name in ("severity", "rule", "location", "snippet"):
         table.add_column(name, overflow="fold")
-    for severity in SEVERITIES:
+    for severity in Severity:
         group = [f for f in doc["findings"] if f["severity"] == severity]
         for f in group:
             notes = [] if f["placement"] == "code" else [f["placement"]]
@@ -76,6 +77,21 @@ def _secrets_table(doc: Document) -> Table:
     return table
 
 
+def _fixes(doc: Document) -> list[str]:
+    """How to fix each rule's findings, from the rules the result was produced with, in the
+    order of the findings table."""
+    rules = rules_by_id(doc)
+    first: dict[str, schema.Finding] = {}
+    for severity in Severity:
+        for f in doc["findings"]:
+            if f["severity"] == severity:
+                first.setdefault(f["rule_id"], f)
+    return [
+        f"{rule_id}: {rule_help(rules, rule_id, f['title'] or rule_id, f['category']).remediation}"
+        for rule_id, f in first.items()
+    ]
+
+
 def render_text(doc: Document, options: RenderOptions) -> str:
     """Human-readable report; ANSI colours only when `options.color`.
 
@@ -91,6 +107,9 @@ def render_text(doc: Document, options: RenderOptions) -> str:
     )
     if doc["findings"]:
         console.print(_findings_table(doc))
+        console.print(Text("How to fix", style="bold"))
+        for line in _fixes(doc):
+            console.print(Text(line), soft_wrap=True)
     if doc["secrets"]:
         console.print(_secrets_table(doc))
     for line in removed_lines(doc):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 WIDTH, HEIGHT = 640, 240
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 150, 16, 40
@@ -19,8 +19,7 @@ SERIES = (  # key, label, dash pattern (SVG stroke-dasharray), colour
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
     """One run's value of a series, where it is drawn."""
 
     x: float
@@ -28,8 +27,7 @@ class Point:
     value: int
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One series: its polyline and labelled points."""
 
     label: str

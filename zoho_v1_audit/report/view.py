@@ -10,144 +10,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoho_v1_audit.migration import Replacement
-from zoho_v1_audit.models import NOT_REQUESTED
+from zoho_v1_audit.models import (
+    NOT_REQUESTED,
+    STATUS_URGENCY,
+    Category,
+    SecretKind,
+    Severity,
+    Status,
+)
 from zoho_v1_audit.report import guidance as g
+from zoho_v1_audit.report import schema
 from zoho_v1_audit.report.chart import Chart, team_chart
-from zoho_v1_audit.report.json import Document, evidence_label, finding_secret, secret_key
+from zoho_v1_audit.report.json import evidence_label, finding_secret, rules_by_id, secret_key
 from zoho_v1_audit.report.links import LinkTemplate
 from zoho_v1_audit.report.plan import Plan, TeamView, build_plan, build_teams, replacement_for
-from zoho_v1_audit.report.summary import nothing_scanned, spot, unreachable
+from zoho_v1_audit.report.schema import Document
+from zoho_v1_audit.report.summary import nothing_scanned, unreachable
+from zoho_v1_audit.report.viewmodels import (
+    Count,
+    FindingView,
+    Place,
+    Playbook,
+    RepoView,
+    SecretGroup,
+    SecretView,
+    severity_order,
+    status_order,
+)
 
-UNOWNED = g.UNOWNED
 NO_SECRET = g.NO_SECRET
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    """A labelled count."""
-
-    key: str
-    label: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """One place in the scanned code."""
-
-    path: str
-    line: int | None
-    offset: int | None
-    commit: str | None
-    date: str | None
-    author: str | None
-    in_head: bool
-    owners: tuple[str, ...]
-    repo: str | None
-    link: str | None
-
-    @property
-    def spot(self) -> str:
-        """`path:line`, or `path@offset` in a binary file."""
-        return spot(self.path, self.line, self.offset)
-
-    @property
-    def teams(self) -> tuple[str, ...]:
-        """Owners, or the unowned group."""
-        return self.owners or (UNOWNED,)
-
-
-@dataclass(frozen=True, slots=True)
-class SecretView:
-    """One distinct secret and how to retire it."""
-
-    id: str
-    sha256: str | None
-    preview: str
-    kind: str
-    kind_label: str
-    category: str
-    severity: str
-    status: str
-    status_label: str
-    verdict: str
-    reason: str
-    data_centre: str | None
-    endpoint: str | None
-    checked_at: str | None
-    places: tuple[Place, ...]
-    steps: tuple[str, ...]
-    seen: str | None
-    removed: str | None
-    playbook: str = ""  # the id of its steps in the report (shared by secrets with the same)
-
-    @property
-    def teams(self) -> tuple[str, ...]:
-        """Every team owning one of its places."""
-        return tuple(dict.fromkeys(t for p in self.places for t in p.teams))
-
-
-@dataclass(frozen=True, slots=True)
-class Playbook:
-    """Steps shared by every secret of one kind (and data centre, and state): shown once."""
-
-    key: str
-    heading: str
-    steps: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SecretGroup:
-    """A heading of the "Rotate now" section and its secrets."""
-
-    key: str
-    heading: str
-    secrets: tuple[SecretView, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FindingView:
-    """One finding, ready for a table row."""
-
-    severity: str
-    category: str
-    category_label: str
-    rule_id: str
-    title: str
-    confidence: str
-    placement: str
-    place: Place
-    snippet: str
-    status: str
-    status_label: str
-    secret_id: str | None
-    secret_preview: str | None
-    v1_call: str | None
-    action: str
-    evidence: str | None = None
-
-    @property
-    def severity_rank(self) -> int:
-        """0 for critical, the most urgent."""
-        return g.SEVERITIES.index(self.severity)
-
-    @property
-    def status_rank(self) -> int:
-        """Position in the rotate-now order; findings without a secret come last."""
-        order = (*g.STATUS_ORDER, NO_SECRET)
-        return order.index(self.status) if self.status in order else len(order)
-
-
-@dataclass(frozen=True, slots=True)
-class RepoView:
-    """One result of a merged report."""
-
-    name: str
-    roots: tuple[str, ...]
-    mode: str
-    started_at: str
-    files_scanned: int
-    findings: int
+LIVE = (Status.LIVE, Status.LIVE_RATE_LIMITED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +48,12 @@ class Report:
 
     title: str
     tool: str
+    stats: Mapping[str, Any]
     started_at: str
     roots: tuple[str, ...]
     mode: str
     duration_s: float
     repos: tuple[RepoView, ...]
-    stats: Mapping[str, Any]
     verification_enabled: bool
     verification_note: str
     verified_against: tuple[str, ...]
@@ -174,7 +66,7 @@ class Report:
     findings: tuple[FindingView, ...]
     plan: Plan
     teams: tuple[TeamView, ...]
-    warnings: tuple[Mapping[str, str], ...]
+    warnings: tuple[schema.Warning, ...]
     statuses: tuple[Count, ...]
     playbooks: tuple[Playbook, ...] = ()
     chart: Chart | None = None
@@ -186,7 +78,7 @@ class Report:
         return any(f.place.owners for f in self.findings)
 
 
-def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
+def _place(item: schema.Finding | schema.Location, links: LinkTemplate | None) -> Place:
     commit = item.get("commit")
     repo = item.get("repo")
     return Place(
@@ -205,7 +97,7 @@ def _place(item: Mapping[str, Any], links: LinkTemplate | None) -> Place:
     )
 
 
-def _seen_note(secret: Mapping[str, Any]) -> str | None:
+def _seen_note(secret: schema.Secret) -> str | None:
     """When history first and last added the secret (history scans only)."""
     first, last = secret.get("first_seen"), secret.get("last_seen")
     if not isinstance(first, Mapping) or not isinstance(last, Mapping):
@@ -216,7 +108,7 @@ def _seen_note(secret: Mapping[str, Any]) -> str | None:
     return f"{added}, last added on {last['date'][:10]} in {last['commit'][:10]}"
 
 
-def _removed_note(secret: Mapping[str, Any]) -> str | None:
+def _removed_note(secret: schema.Secret) -> str | None:
     removed = secret.get("removed")
     if not isinstance(removed, Mapping):
         return None
@@ -226,7 +118,7 @@ def _removed_note(secret: Mapping[str, Any]) -> str | None:
     return f"removed from the code on {when}{where}; still in the history, so revoke it"
 
 
-def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView:
+def _secret(secret: schema.Secret, links: LinkTemplate | None) -> SecretView:
     v = secret["verification"]
     status = v["status"]
     data_centre = v.get("data_centre") or secret.get("data_centre_hint")
@@ -237,7 +129,7 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
         kind=secret["kind"],
         kind_label=g.KIND_LABELS.get(secret["kind"], secret["kind"]),
         category=secret["category"],
-        severity=secret.get("severity", "critical"),
+        severity=secret.get("severity", Severity.CRITICAL),
         status=status,
         status_label=g.STATUS_LABELS.get(status, status),
         verdict=g.STATUS_VERDICTS.get(status, ""),
@@ -254,32 +146,37 @@ def _secret(secret: Mapping[str, Any], links: LinkTemplate | None) -> SecretView
 
 def _reason(reason: str, kind: str) -> str:
     """Why a secret has its status; never "use --verify" for a kind that --verify never checks."""
-    return g.NEVER_CHECKED if reason == NOT_REQUESTED and kind not in g.CHECKABLE_KINDS else reason
+    checkable = kind in set(SecretKind) and SecretKind(kind).checkable
+    return g.NEVER_CHECKED if reason == NOT_REQUESTED and not checkable else reason
 
 
 def _urgency(s: SecretView) -> tuple[int, int, int]:
-    rank = g.STATUS_ORDER.index(s.status) if s.status in g.STATUS_ORDER else len(g.STATUS_ORDER)
-    return (rank, g.SEVERITIES.index(s.severity), -len(s.places))
+    return (status_order(s.status), severity_order(s.severity), -len(s.places))
 
 
 def _action(
-    f: Mapping[str, Any], status: str, replacement: Replacement | None, kind: str | None
+    f: schema.Finding,
+    status: str,
+    replacement: Replacement | None,
+    kind: str | None,
+    rules: Mapping[str, schema.Rule],
 ) -> str:
     if finding_secret(f):
-        if kind == "password":
+        if kind == SecretKind.PASSWORD:
             return "Change the password; delete the token-generation code."
-        if status == "invalid":
+        if status == Status.INVALID:
             return "Delete it (dead token)."
         return "Revoke it, then replace it (see Rotate now)."
     if replacement is not None:
         return f"Use `{replacement.http} {replacement.path}`."
-    product = (f.get("v1") or {}).get("product", "crm")
-    if f["category"] in ("v1-endpoint", "v1-method") and product == "crm":
+    call = f.get("v1")
+    product = call.get("product", "crm") if call else "crm"
+    if f["category"] in (Category.V1_ENDPOINT, Category.V1_METHOD) and product == "crm":
         return "Move to API 2.0: see the migration plan."
-    return g.rule_help(f["rule_id"], f.get("title", f["rule_id"]), f["category"]).remediation
+    return g.rule_help(rules, f["rule_id"], f.get("title", f["rule_id"]), f["category"]).remediation
 
 
-def _v1_call(f: Mapping[str, Any]) -> str | None:
+def _v1_call(f: schema.Finding) -> str | None:
     call = f.get("v1")
     if not call or not call.get("method"):
         return None
@@ -287,9 +184,10 @@ def _v1_call(f: Mapping[str, Any]) -> str | None:
 
 
 def _finding(
-    f: Mapping[str, Any],
+    f: schema.Finding,
     secrets: Mapping[str, SecretView],
     links: LinkTemplate | None,
+    rules: Mapping[str, schema.Rule],
 ) -> FindingView:
     secret = secrets.get(finding_secret(f) or "")
     status = secret.status if secret else NO_SECRET
@@ -309,7 +207,7 @@ def _finding(
         secret_preview=secret.preview if secret else None,
         v1_call=_v1_call(f),
         action=_action(
-            f, status, replacement_for(f), secret.kind if secret else f.get("secret_kind")
+            f, status, replacement_for(f), secret.kind if secret else f.get("secret_kind"), rules
         ),
         evidence=evidence_label(f.get("evidence")),
     )
@@ -323,8 +221,8 @@ def _counts(
 
 
 def _first_step(secrets: tuple[SecretView, ...], plan: Plan, findings: int) -> str:
-    live = [s for s in secrets if s.status in ("live", "live-rate-limited")]
-    unproven = [s for s in secrets if s.status not in ("live", "live-rate-limited", "invalid")]
+    live = [s for s in secrets if s.status in LIVE]
+    unproven = [s for s in secrets if s.status not in (*LIVE, Status.INVALID)]
     calls = plan.call_sites
     migrate = (
         f" Then move the {_lines(calls)} to API 2.0 (see the migration plan)." if calls else ""
@@ -380,9 +278,8 @@ def _verification_note(doc: Document, secrets: tuple[SecretView, ...]) -> str:
             "Verification reached no Zoho data centre (no network?): every token's state is "
             "unknown. Treat every one as live, and run the scan with `--verify` again later."
         )
-    if all(s.status == "unsupported" for s in secrets if s.kind == "authtoken") and any(
-        s.kind == "authtoken" for s in secrets
-    ):
+    tokens = [s for s in secrets if s.kind == SecretKind.AUTHTOKEN]
+    if tokens and all(s.status == Status.UNSUPPORTED for s in tokens):
         return (
             "Zoho's v1 endpoints no longer answer as v1 did, so no authtoken's state could be "
             "proven. Authtokens stay valid until revoked: revoke every one anyway."
@@ -426,13 +323,14 @@ def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
         sorted((_secret(s, links) for s in doc["secrets"]), key=_urgency)
     )
     by_id = {s.id: s for s in secrets}
-    findings = tuple(_finding(f, by_id, links) for f in doc["findings"])
-    plan = build_plan(doc["findings"], findings)
+    rules = rules_by_id(doc)
+    findings = tuple(_finding(f, by_id, links, rules) for f in doc["findings"])
+    plan = build_plan(doc["findings"], findings, rules)
     teams = build_teams(findings, secrets)
     statuses = _counts(
         (f.status for f in findings),
         {**g.STATUS_LABELS, NO_SECRET: "no secret"},
-        (*g.STATUS_ORDER, NO_SECRET),
+        (*STATUS_URGENCY, NO_SECRET),
     )
     return Report(
         title=title,
@@ -448,10 +346,10 @@ def build_report(doc: Document, title: str, repo_url: str | None) -> Report:
         verified_against=_bases(doc["scan"]["verification"]),
         first_step=_first_step(secrets, plan, len(findings)),
         by_severity=tuple(
-            Count(s, s, sum(1 for f in findings if f.severity == s)) for s in g.SEVERITIES
+            Count(s, s, sum(1 for f in findings if f.severity == s)) for s in Severity
         ),
         by_category=_counts((f.category for f in findings), g.CATEGORY_LABELS, g.CATEGORY_LABELS),
-        by_status=_counts((s.status for s in secrets), g.STATUS_LABELS, g.STATUS_ORDER),
+        by_status=_counts((s.status for s in secrets), g.STATUS_LABELS, STATUS_URGENCY),
         secrets=secrets,
         secret_groups=tuple(
             SecretGroup(key, heading, group)
@@ -492,7 +390,7 @@ def _playbooks(
 
 def _variant(s: SecretView) -> str:
     """What sets these steps apart from others for the same kind of secret."""
-    if s.status == "invalid":
+    if s.status == Status.INVALID:
         return ", proven dead"
     if s.data_centre and s.data_centre != "com":
         return f", data centre {s.data_centre}"

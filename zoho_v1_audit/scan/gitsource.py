@@ -12,6 +12,7 @@ import io
 import subprocess
 import tempfile
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -29,8 +30,6 @@ from zoho_v1_audit.scan.gitrepo import (
     shallow_boundary,
 )
 from zoho_v1_audit.scan.patches import LOG_FORMAT, BlobReader, parse_patches
-
-DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 
 # Options shared by every patch git writes for us: added lines only, real bytes, fixed prefixes.
 # --text: every file is shown as it is stored, whatever the repository's attributes say (`-diff`,
@@ -162,15 +161,28 @@ def blob_reader(cwd: Path, max_size: int) -> BlobReader:
     return read
 
 
+@dataclass(frozen=True, slots=True)
+class GitOptions:
+    """Which changes a `--git` (history) or `--staged` (index) scan reads."""
+
+    staged: bool = False
+    since: str | None = None
+    rev_range: str | None = None
+    all_branches: bool = False
+
+    @property
+    def reads_head(self) -> bool:
+        """Whether the scan reads HEAD's own history (so removals from HEAD can be dated)."""
+        return not (self.staged or self.rev_range or self.all_branches)
+
+
 def iter_history_blobs(
     repo: Path,
-    *,
-    since: str | None,
-    rev_range: str | None,
-    all_branches: bool,
+    git: GitOptions,
     stats: Stats,
     warnings: list[ScanWarning],
-    max_size: int = DEFAULT_MAX_SIZE,
+    *,
+    max_size: int,
     deleted: DeletedLines | None = None,
 ) -> Iterator[Blob]:
     """The added lines of each file in each commit, newest commit first.
@@ -181,8 +193,10 @@ def iter_history_blobs(
     outside a git repository.
     """
     cwd = require_repo(repo, work_tree=False)
-    revs = revision_args(cwd, since=since, rev_range=rev_range, all_branches=all_branches)
-    if not all_branches and rev_range is None and not has_head(cwd):
+    revs = revision_args(
+        cwd, since=git.since, rev_range=git.rev_range, all_branches=git.all_branches
+    )
+    if not git.all_branches and git.rev_range is None and not has_head(cwd):
         warnings.append(ScanWarning(".", _no_head_message(cwd)))
         return
     _shallow_warning(cwd, warnings)
@@ -193,7 +207,7 @@ def iter_history_blobs(
 
 
 def iter_staged_blobs(
-    repo: Path, stats: Stats, warnings: list[ScanWarning], *, max_size: int = DEFAULT_MAX_SIZE
+    repo: Path, stats: Stats, warnings: list[ScanWarning], *, max_size: int
 ) -> Iterator[Blob]:
     """The lines that the next commit adds: the index against HEAD (or against nothing yet).
 
