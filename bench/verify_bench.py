@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.verify.conftest import secret
 from tests.zoho_server import ZohoServer, result, tokens
 from zoho_v1_audit.models import Status
-from zoho_v1_audit.verify import VerifyOptions, verify_secrets
+from zoho_v1_audit.verify import verify_secrets
+from zoho_v1_audit.verify.options import VerifyOptions
 
 
 def run_once(count: int, delay: float, concurrency: int) -> tuple[float, int, int]:

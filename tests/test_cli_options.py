@@ -25,7 +25,7 @@ from zoho_v1_audit.options import (
 )
 from zoho_v1_audit.report import OutputFormat
 from zoho_v1_audit.ruleset import DEFAULT_ENGINE, ENGINES
-from zoho_v1_audit.verify import VerifyOptions
+from zoho_v1_audit.verify.options import VerifyOptions
 
 CHOICES = {
     "--format": tuple(OutputFormat),

@@ -30,8 +30,8 @@ from zoho_v1_audit.errors import ConfigError, ExitCode, RuleError, UsageError
 from zoho_v1_audit.ruleset import RuleSet, load_rules
 from zoho_v1_audit.scan.reader import Reading, read_blobs
 from zoho_v1_audit.scan.sources import FileTask
-from zoho_v1_audit.verify import MAX_SECONDS, VerifyOptions
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, is_loopback, parse_bases
+from zoho_v1_audit.verify.options import MAX_SECONDS, VerifyOptions
 
 # ---------------------------------------------------------------- v1 URLs in code
 

@@ -33,7 +33,7 @@ from zoho_v1_audit.redact import display
 from zoho_v1_audit.report import OutputFormat
 from zoho_v1_audit.ruleset import DEFAULT_ENGINE, ENGINES
 from zoho_v1_audit.scan.budget import Limits
-from zoho_v1_audit.verify import MAX_CONCURRENCY, VerifyOptions
+from zoho_v1_audit.verify.options import MAX_CONCURRENCY, VerifyOptions
 
 if TYPE_CHECKING:
     from zoho_v1_audit.audit.run import AuditOptions, Summary

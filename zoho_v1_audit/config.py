@@ -262,8 +262,8 @@ def _max_size(reader: _Reader, value: object) -> int:
 
 
 def _verify(reader: _Reader, value: object, *, trusted: bool) -> VerifyConfig:
-    from zoho_v1_audit.verify import MAX_CONCURRENCY, MAX_SECONDS, VerifyOptions
     from zoho_v1_audit.verify.hosts import check_dc, parse_bases
+    from zoho_v1_audit.verify.options import MAX_CONCURRENCY, MAX_SECONDS, VerifyOptions
 
     if not isinstance(value, dict):
         raise reader.error(

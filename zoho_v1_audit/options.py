@@ -21,7 +21,7 @@ from zoho_v1_audit.scan.budget import Limits
 from zoho_v1_audit.scan.gitsource import GitOptions
 
 if TYPE_CHECKING:
-    from zoho_v1_audit.verify import VerifyOptions
+    from zoho_v1_audit.verify.options import VerifyOptions
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_FAIL_ON = "low"  # scan; `report` and `audit` never fail unless asked
@@ -163,7 +163,7 @@ class VerifyArgs:
 
 def verify_options(args: VerifyArgs, cfg: Config) -> VerifyOptions:
     """Command line over configuration over the defaults, validated once."""
-    from zoho_v1_audit.verify import VerifyOptions
+    from zoho_v1_audit.verify.options import VerifyOptions
 
     safe, file = VerifyOptions(), cfg.verify
     return VerifyOptions(

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from zoho_v1_audit.errors import ExitCode, UsageError
-from zoho_v1_audit.verify import VerifyOptions
 from zoho_v1_audit.verify.hosts import ALL, check_base_url, parse_bases, probe_order
+from zoho_v1_audit.verify.options import VerifyOptions
 
 
 def test_default_bases_are_the_official_https_hosts() -> None:

@@ -28,7 +28,8 @@ from tests.zoho_server import (
 from zoho_v1_audit import __version__
 from zoho_v1_audit.models import ScanResult, Secret, SecretKind, Stats, Status, VerificationSummary
 from zoho_v1_audit.report.json import to_document
-from zoho_v1_audit.verify import VerifyOptions, verify_secrets
+from zoho_v1_audit.verify import verify_secrets
+from zoho_v1_audit.verify.options import VerifyOptions
 
 ACCESS = f"1000.{TOKEN}.{TOKEN_EU}"
 V1_DCS = ("com", "eu", "cn", "in")

@@ -28,7 +28,8 @@ from zoho_v1_audit.ruleset import RuleSet
 from zoho_v1_audit.scan.gitrepo import run_git, scan_dir
 from zoho_v1_audit.scan.gitsource import GitOptions
 from zoho_v1_audit.scan.remote import fetch
-from zoho_v1_audit.verify import VerifyOptions, verify_secrets
+from zoho_v1_audit.verify import verify_secrets
+from zoho_v1_audit.verify.options import VerifyOptions
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ import requests
 
 from zoho_v1_audit.models import Secret, SecretKind, Status, Verification, VerificationSummary
 from zoho_v1_audit.progress import verify_progress
-from zoho_v1_audit.verify import VerifyOptions
 from zoho_v1_audit.verify.classify import Answer, HttpAnswer, classify_oauth, classify_v1, conclude
 from zoho_v1_audit.verify.hosts import ALL, probe_order
+from zoho_v1_audit.verify.options import VerifyOptions
 from zoho_v1_audit.verify.transport import FAILURES, Guard, failed, open_session, send
 
 log = logging.getLogger(__name__)
