@@ -244,10 +244,10 @@ class Location:
     commit: str | None = None
     author: str | None = None
     date: str | None = None
-    in_head: bool = True
     offset: int | None = None
     layer: str | None = None
     in_final_image: bool | None = None
+    in_head: bool = True
 
 
 @dataclass(frozen=True, slots=True)
