@@ -17,7 +17,7 @@ import typer
 from zoho_v1_audit import __version__
 from zoho_v1_audit.audit.sources import GITHUB_API, GITLAB_API, Listing
 from zoho_v1_audit.baseline import DEFAULT_NAME as BASELINE_NAME
-from zoho_v1_audit.config import FAIL_ON_CHOICES
+from zoho_v1_audit.config import FAIL_ON_CHOICES, NEVER
 from zoho_v1_audit.datacentres import DATA_CENTRES
 from zoho_v1_audit.errors import AuditError, ExitCode
 from zoho_v1_audit.options import (
@@ -302,7 +302,7 @@ def report(
     repo_url: RepoUrl = None,
     title: Title = None,
     template: Template = None,
-    fail_on: Annotated[str | None, _fail_on("never")] = None,
+    fail_on: Annotated[str | None, _fail_on(NEVER)] = None,
 ) -> None:
     """Render saved JSON results again, merge several (one per repository), or report an audit database."""
     from zoho_v1_audit.options import output_options
@@ -312,7 +312,7 @@ def report(
         output = output_options(
             outputs,
             fmt,
-            fail_on=fail_on or "never",
+            fail_on=fail_on or NEVER,
             title=title,
             repo_url=repo_url,
             template=template,
@@ -374,7 +374,7 @@ def audit_command(
     sources: AuditSources = None,
     database: AuditDatabase = Path("zoho-v1-audit.db"),
     outputs: Outputs = None,
-    fail_on: Annotated[str | None, _fail_on("never")] = None,
+    fail_on: Annotated[str | None, _fail_on(NEVER)] = None,
     github_org: GithubOrg = None,
     gitlab_group: GitlabGroup = None,
     github_api: GithubApi = GITHUB_API,
@@ -405,8 +405,8 @@ def audit_command(
     from zoho_v1_audit.scan.remote import default_cache_dir
 
     with _errors():
-        limit, part = threshold(fail_on or "never"), parse_shard(shard) if shard else None
-        output = output_options(outputs, None, fail_on="never")
+        limit, part = threshold(fail_on or NEVER), parse_shard(shard) if shard else None
+        output = output_options(outputs, None, fail_on=NEVER)
         cfg = load_config(Path("."), config) if config else Config()
         listing = Listing(archived=archived, forks=forks)
         forges = Forges(

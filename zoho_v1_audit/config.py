@@ -27,7 +27,8 @@ from zoho_v1_audit.regexguard import UNSAFE, unsafe
 CONFIG_NAMES = (".zoho-v1-audit.yaml", ".zoho-v1-audit.yml")
 PYPROJECT = "pyproject.toml"
 TOOL_KEY = "zoho-v1-audit"
-FAIL_ON_CHOICES = (*(s.value for s in Severity), "never")
+NEVER = "never"  # the --fail-on value that never fails a run
+FAIL_ON_CHOICES = (*(s.value for s in Severity), NEVER)
 
 _SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*((?:[kmg]i?)?b?)\s*")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Data-centre codes, in the order they are tried after the preferred one.
 DATA_CENTRES = ("com", "eu", "in", "au", "cn", "jp")
+DEFAULT_DC = "com"  # the United States: where an account is when nothing says otherwise
 
 # Hosts that served CRM API v1 (and the v1 authtoken), per data centre.
 V1_HOSTS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoho_v1_audit.config import FAIL_ON_CHOICES, Config, parse_size
+from zoho_v1_audit.config import FAIL_ON_CHOICES, NEVER, Config, parse_size
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.models import Severity
 from zoho_v1_audit.report import DEFAULT_TITLE, OutputFormat, RenderOptions
@@ -72,7 +72,7 @@ def threshold(value: str) -> Severity | None:
     """The severity a `--fail-on` value names; None for `never`."""
     if value not in FAIL_ON_CHOICES:
         raise UsageError(f"--fail-on must be one of: {', '.join(FAIL_ON_CHOICES)}")
-    return None if value == "never" else Severity(value)
+    return None if value == NEVER else Severity(value)
 
 
 def output_format(value: str | None) -> OutputFormat | None:

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator
 
 import pathspec
 
-from zoho_v1_audit.config import Config
+from zoho_v1_audit.config import NEVER, Config
 from zoho_v1_audit.models import Configuration, ScanResult, ScanWarning, Setting, Severity
 from zoho_v1_audit.ruleset import RuleSet, builtin_rules_dir, rule_files
 
 COMMAND_LINE = "command line"
 _LOWER_GATES = frozenset(
-    {Severity.CRITICAL.value, Severity.HIGH.value, Severity.MEDIUM.value, "never"}
+    {Severity.CRITICAL.value, Severity.HIGH.value, Severity.MEDIUM.value, NEVER}
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from zoho_v1_audit.datacentres import API_HOSTS
+from zoho_v1_audit.datacentres import API_HOSTS, DEFAULT_DC
 from zoho_v1_audit.models import Category, SecretKind, Status
 from zoho_v1_audit.report import schema
 
@@ -94,7 +94,7 @@ _OAUTH_MOVE = (
 
 def tld(data_centre: str | None) -> str:
     """The domain suffix of a data centre (`eu` -> `eu`, `au` -> `com.au`); `com` when unknown."""
-    host = API_HOSTS.get(data_centre or "com", API_HOSTS["com"])
+    host = API_HOSTS[data_centre if data_centre in API_HOSTS else DEFAULT_DC]
     return host.partition("zohoapis.")[2]
 
 

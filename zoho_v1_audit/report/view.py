@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zoho_v1_audit.datacentres import DEFAULT_DC
 from zoho_v1_audit.migration import Replacement
 from zoho_v1_audit.models import (
     NOT_REQUESTED,
@@ -392,6 +393,6 @@ def _variant(s: SecretView) -> str:
     """What sets these steps apart from others for the same kind of secret."""
     if s.status == Status.INVALID:
         return ", proven dead"
-    if s.data_centre and s.data_centre != "com":
+    if s.data_centre and s.data_centre != DEFAULT_DC:
         return f", data centre {s.data_centre}"
     return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from zoho_v1_audit.datacentres import DEFAULT_DC
 from zoho_v1_audit.errors import UsageError
 from zoho_v1_audit.verify.hosts import Bases, check_dc, parse_bases
 
@@ -19,7 +20,7 @@ class VerifyOptions:
     `dc` is kept normalised; `bases` holds the base URLs that `api_bases` resolves to.
     """
 
-    dc: str = "com"  # --dc: data centre tried first when no v1 URL names one
+    dc: str = DEFAULT_DC  # --dc: data centre tried first when no v1 URL names one
     api_bases: tuple[str, ...] = ()  # raw --api-base values: "URL" or "DC=URL"
     timeout: float = 10.0  # --verify-timeout, seconds per request
     concurrency: int = 4  # --verify-concurrency
