@@ -208,6 +208,18 @@ def scan_git(
     return run.result([root.as_posix()], "staged" if git.staged else "git", findings, secrets)
 
 
+def scan(
+    options: ScanOptions,
+    history: GitOptions | None,
+    rules_loader: Callable[[], RuleSet],
+    progress: Progress | None = None,
+) -> ScanResult:
+    """A working-tree scan, or (with `history`) a scan of the changes it names."""
+    if history is not None:
+        return scan_git(options, history, rules_loader, progress)
+    return scan_tree(options, rules_loader(), progress)
+
+
 def scan_text(text: str, rules: RuleSet, path: str = "example.txt") -> list[str]:
     """Rule ids reported for one text as if it were a whole tree (used by `rules test`)."""
     aggregator = Aggregator(Stats())
@@ -282,10 +294,7 @@ def run_scan(request: ScanRequest, *, interactive: bool) -> Outcome:
     cfg = request.config
     ruleset = functools.cache(functools.partial(rules_for, cfg, request.rules))
     with scan_progress(enabled=interactive) as progress:
-        if request.history is not None:
-            result = scan_git(request.scan, request.history, ruleset, progress)
-        else:
-            result = scan_tree(request.scan, ruleset(), progress)
+        result = scan(request.scan, request.history, ruleset, progress)
     record = describe(
         cfg,
         ruleset(),

@@ -111,11 +111,9 @@ class _Auditor:
         if source.key in self.done and self.done[source.key] == commit:
             return db.Outcome(source, "unchanged", commit=commit)
         scan = dataclasses.replace(self.options.scan, paths=(root,), jobs=1)
+        history = GitOptions() if self.options.history else None
         with self.display.scanning(source) as progress:
-            if self.options.history:
-                result = use_cases.scan_git(scan, GitOptions(), lambda: self.rules, progress)
-            else:
-                result = use_cases.scan_tree(scan, self.rules, progress)
+            result = use_cases.scan(scan, history, lambda: self.rules, progress)
         if self.options.verify is not None:
             result.verification = self._verify(result.secrets, self.options.verify)
         doc = use_cases.document(
