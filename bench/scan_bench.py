@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recall import score
+from recall import same_findings, score
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "bench" / "make_corpus.py"
@@ -106,10 +106,7 @@ def main() -> None:
             for name, cmd in tools.items():
                 samples[name].append(run(cmd))
         recalls = {e: score(json.loads(results[e].read_text()), key) for e in ENGINES}
-        same = (
-            json.loads(results["hyperscan"].read_text())["findings"]
-            == json.loads(results["python"].read_text())["findings"]
-        )
+        same = same_findings(*(json.loads(path.read_text()) for path in results.values()))
 
     rg_median = statistics.median(w for w, _ in samples[floor]) if rg else None
     print(
