@@ -193,11 +193,8 @@ _ADDED_RUN = re.compile(rb"(?:\+[^\n]*\n)+")
 _OTHER_RUN = re.compile(rb"(?:[-\\][^\n]*\n)+")  # deleted lines, "\ No newline at end of file"
 
 
-def _gitlink(line: bytes) -> bool:
-    """Whether a header line says the file is a gitlink: the commit a submodule is at."""
-    return line.startswith((b"new file mode 160000", b"new mode 160000")) or (
-        line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
-    )
+_TWO_WAY = b"+-\\"  # what a line of a two-way hunk starts with
+_GITLINK_MODES = (b"new file mode 160000", b"new mode 160000")
 
 
 class _Parser:
@@ -220,32 +217,26 @@ class _Parser:
         """The blobs of the files that end in `chunk`, a piece of the stream ending at a line end."""
         pos, size = 0, len(chunk)
         while pos < size:
-            if self.in_hunk and self.width == 1:
-                run_end = self._runs(chunk, pos)
-                if run_end != pos:
-                    pos = run_end
+            if self.in_hunk and self.width == 1:  # a run of added (or deleted) lines, taken whole
+                added = chunk[pos] == 43  # "+"
+                run = (_ADDED_RUN if added else _OTHER_RUN).match(chunk, pos)
+                if run is not None:
+                    pos = run.end()
+                    if added and self.file is not None:
+                        self.file.add_run(run.group())
+                    elif not added and self.deleted is not None:
+                        self.deleted.add(run.group())
                     continue
             end = chunk.find(b"\n", pos) + 1 or size
             line = chunk[pos:end]
             pos = end
-            if self.in_hunk and self._hunk_line(line):
-                continue
-            self.in_hunk = False
+            if self.in_hunk:
+                if (self.width > 1 or line[0] in _TWO_WAY) and self._hunk_line(line):
+                    continue
+                self.in_hunk = False
             blob = self._header(line)
             if blob is not None:
                 yield blob
-
-    def _runs(self, chunk: bytes, pos: int) -> int:
-        """Take a run of added (or deleted) lines of a two-way hunk whole; where it ends."""
-        added = chunk[pos] == 43  # "+"
-        run = (_ADDED_RUN if added else _OTHER_RUN).match(chunk, pos)
-        if run is None:
-            return pos
-        if added and self.file is not None:
-            self.file.add_run(run.group())
-        elif not added and self.deleted is not None:
-            self.deleted.add(run.group())
-        return run.end()
 
     def _hunk_line(self, line: bytes) -> bool:
         """Take one line of a hunk; False when the line is structure, which ends the hunk."""
@@ -278,8 +269,10 @@ class _Parser:
             if line.startswith(b"diff --cc "):  # `+++ ` follows unless git calls it binary
                 self.file.path = display_path(os.fsdecode(unquote_path(line[10:].rstrip(b"\n"))))
             return blob
-        elif _gitlink(line):
-            self.file = None
+        elif line.startswith(_GITLINK_MODES) or (
+            line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
+        ):
+            self.file = None  # a gitlink: the commit a submodule is at, not file content
         elif self.file is not None and line.startswith(b"index ") and b"," in line:
             self.file.index = line
         elif self.file is not None and line.startswith(b"+++ "):
