@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recall import same_findings, score
+from recall import NO_SCRYPT_IDS, same_findings, score
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME = "/usr/bin/time"  # GNU time, for peak RSS
@@ -152,6 +152,10 @@ def history_tools(result: Path) -> dict[str, list[str] | str]:
             sys.executable, "-c", OWN_RSS, "scan", ".", "--git", "--engine", engine,
             "-o", str(result.with_name(f"{engine}.json")), "--fail-on", "never",
         ]  # fmt: skip
+    tools["scan --git, no password ids"] = [
+        sys.executable, "-c", NO_SCRYPT_IDS + OWN_RSS, "scan", ".", "--git",
+        "-o", str(result.with_name("no-ids.json")), "--fail-on", "never",
+    ]  # fmt: skip
     return tools
 
 
