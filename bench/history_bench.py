@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recall import score
+from recall import NO_SCRYPT_IDS, same_findings, score
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME = "/usr/bin/time"  # GNU time, for peak RSS
@@ -152,14 +152,16 @@ def history_tools(result: Path) -> dict[str, list[str] | str]:
             sys.executable, "-c", OWN_RSS, "scan", ".", "--git", "--engine", engine,
             "-o", str(result.with_name(f"{engine}.json")), "--fail-on", "never",
         ]  # fmt: skip
+    tools["scan --git, no password ids"] = [
+        sys.executable, "-c", NO_SCRYPT_IDS + OWN_RSS, "scan", ".", "--git",
+        "-o", str(result.with_name("no-ids.json")), "--fail-on", "never",
+    ]  # fmt: skip
     return tools
 
 
-def same_findings(result: Path) -> str:
+def engines_agree(result: Path) -> str:
     docs = [json.loads(result.with_name(f"{e}.json").read_text()) for e in ENGINES]
-    return "  both engines report the same findings: " + (
-        "yes" if docs[0]["findings"] == docs[1]["findings"] else "NO"
-    )
+    return "  both engines report the same findings: " + ("yes" if same_findings(*docs) else "NO")
 
 
 def bench_history(workdir: Path, commits: int, runs: int) -> None:
@@ -176,7 +178,7 @@ def bench_history(workdir: Path, commits: int, runs: int) -> None:
         print(
             history_check(json.loads(result.with_name("hyperscan.json").read_text()), key, corpus)
         )
-        print(same_findings(result))
+        print(engines_agree(result))
 
 
 def bench_repo(repo: Path, runs: int) -> None:
@@ -188,7 +190,7 @@ def bench_repo(repo: Path, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         show(measure(history_tools(result), runs, repo), FLOOR_CMD)
-        print(same_findings(result))
+        print(engines_agree(result))
 
 
 def bench_staged(audit: str, workdir: Path, files: int, runs: int) -> None:

@@ -40,6 +40,22 @@ def score(doc: dict[str, Any], key: dict[str, Any], *, history: bool = False) ->
     }
 
 
+# Run before the command line, for a scan that gives no password a scrypt id (0.1 s each for the
+# first 32): what the scan itself costs.
+NO_SCRYPT_IDS = "import zoho_v1_audit.models\nzoho_v1_audit.models.SLOW_IDS = 0\n"
+
+# Past the first SLOW_IDS passwords of a run, their ids are keyed with a key of that run.
+_PER_RUN = ("secret_id", "fingerprint")
+
+
+def same_findings(*docs: dict[str, Any]) -> bool:
+    """Whether results report the same findings, ids that differ from run to run aside."""
+    kept = [
+        [{k: v for k, v in f.items() if k not in _PER_RUN} for f in d["findings"]] for d in docs
+    ]
+    return all(findings == kept[0] for findings in kept[1:])
+
+
 def main() -> int:
     doc = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     key = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))

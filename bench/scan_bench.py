@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recall import score
+from recall import NO_SCRYPT_IDS, same_findings, score
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "bench" / "make_corpus.py"
@@ -92,6 +92,10 @@ def main() -> None:
             ]
             for engine in ENGINES
         }  # fmt: skip
+        tools["scan, no password ids"] = [
+            sys.executable, "-c", NO_SCRYPT_IDS + "from zoho_v1_audit.cli import main\nmain()",
+            "scan", str(corpus), "-o", str(Path(tmp) / "no-ids.json"), "--fail-on", "never",
+        ]  # fmt: skip
         floor = "rg -uu -i -f zoho-floor.ere"
         if rg:  # matches go to a file: ripgrep stops at the first match when it sees /dev/null
             matches = Path(tmp) / "rg.out"
@@ -106,10 +110,7 @@ def main() -> None:
             for name, cmd in tools.items():
                 samples[name].append(run(cmd))
         recalls = {e: score(json.loads(results[e].read_text()), key) for e in ENGINES}
-        same = (
-            json.loads(results["hyperscan"].read_text())["findings"]
-            == json.loads(results["python"].read_text())["findings"]
-        )
+        same = same_findings(*(json.loads(path.read_text()) for path in results.values()))
 
     rg_median = statistics.median(w for w, _ in samples[floor]) if rg else None
     print(

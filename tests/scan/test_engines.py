@@ -74,7 +74,19 @@ rules:
     severity: high
     keywords: ["wide"]
     pattern: 'wide[a-z ]{0,5000}open'
+  - id: class-run
+    title: a shape the bundled library misses in block mode (found by comparing with re)
+    category: v1-token
+    severity: high
+    keywords: ["x"]
+    pattern: 'x[a-c]*a'
+    examples:
+      match: ['/dd c/   / x b%sd%sd/ aa xx/  %sx/acxx/axx a%sdd cb/aac/a%sxab xc/bc d/%sx']
 """
+
+# A line on which the library finds no match of `class-run` though Python finds `xa`.
+LIBRARY_MISS = "/dd c/   / x b%sd%sd/ aa xx/  %sx/acxx/axx a%sdd cb/aac/a%sxab xc/bc d/%sx"
+
 
 FRAGMENTS = [
     "authtoken=",
@@ -206,14 +218,14 @@ def test_same_findings_on_minified_lines(parts: list[str], gaps: list[int]) -> N
 def test_tricky_rules_match_on_both_engines() -> None:
     text = (
         "a tok en xtoken token\n'key' \"key' \"key\"\nkeyK\n  end\nZOHOab zohoabcd\n"
-        "auth. ab_!1a\nxcondy condz xcondz\nwide a b c open\nend"
+        f"auth. ab_!1a\nxcondy condz xcondz\nwide a b c open\n{LIBRARY_MISS}\nend"
     )
     blob = [Blob("src/app.py", text.encode())]
     fast, slow = engines(tricky())
     found = findings(blob, fast)
     assert {f.rule_id for f in found} == {
         "look-around", "back-reference", "anchored", "caseless-class", "dot-and-spaces",
-        "conditional", "huge-repeat",
+        "conditional", "huge-repeat", "class-run",
     }  # fmt: skip
     assert found == findings(blob, slow)
 
@@ -223,6 +235,14 @@ def test_rules_hyperscan_cannot_take_run_on_python_with_the_reason() -> None:
     runs = dict(zip((r.id for r in rules.rules), search_for(rules).engines(), strict=True))
     assert runs["look-around"] == runs["back-reference"] == runs["huge-repeat"] == "hyperscan"
     assert runs["conditional"] == "python (not supported by Hyperscan: conditional groups)"
+    # When a fixed library finds this match, this fails: time to reconsider the default engine.
+    assert runs["class-run"] == "python (Hyperscan missed one of the rule's own examples)"
+
+
+def test_a_line_the_library_misses_is_found_by_both_engines() -> None:
+    blob = Blob("src/app.py", LIBRARY_MISS.encode())
+    for rules in engines(tricky()):
+        assert [f.rule_id for f in detect(blob, rules).findings] == ["class-run"], rules.engine
 
 
 def test_translation_matches_at_least_what_python_matches() -> None:

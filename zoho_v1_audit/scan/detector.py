@@ -42,8 +42,6 @@ _CHUNK = 1 << 18
 _REACH = 256  # bytes either side of a snippet's window searched for secret shapes
 _WIDEST = 4096  # longest secret span looked back for
 _MIN_VARIETY = 8  # distinct characters below which a long value is a placeholder
-_NEEDS_ZOHO = frozenset({"zoho-block", "zoho-file"})
-_ZOHO = re.compile(rb"(?i)zoho")
 _USE_REACH = 256  # bytes after a use of a value searched for the names it uses
 
 
@@ -255,13 +253,12 @@ def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit
     once per line.
     """
     search = search_for(rules)
+    needs_zoho = search.needs_zoho
     names_zoho: list[bool] = []  # searched once, and only when a rule needs to know
 
-    def runs(order: int) -> bool:
-        if rules.rules[order].neighbours not in _NEEDS_ZOHO:
-            return True
+    def names_zoho_once() -> bool:
         if not names_zoho:
-            names_zoho.append(_ZOHO.search(data) is not None)
+            names_zoho.append(b"zoho" in data.lower())  # (?i) regexes crawl
         return names_zoho[0]
 
     line_index, counted_to, line_start, line_end = 0, 0, 0, -1
@@ -269,7 +266,7 @@ def _collect_hits(data: bytes, rules: RuleSet, counts: _Counts) -> Iterator[_Hit
         found = {
             order: spans
             for order, spans in search.spans(data[chunk_start:chunk_end]).items()
-            if runs(order)
+            if order not in needs_zoho or names_zoho_once()
         }
         if chunk_start == 0 and chunk_end == len(data):
             possible = frozenset(label for order in found for label in rules.rules[order].provides)

@@ -193,6 +193,126 @@ _ADDED_RUN = re.compile(rb"(?:\+[^\n]*\n)+")
 _OTHER_RUN = re.compile(rb"(?:[-\\][^\n]*\n)+")  # deleted lines, "\ No newline at end of file"
 
 
+_TWO_WAY = b"+-\\"  # what a line of a two-way hunk starts with
+_GITLINK_MODES = (b"new file mode 160000", b"new mode 160000")
+
+
+class _Parser:
+    """The state between lines of a patch stream: the commit, the file and the hunk being read."""
+
+    def __init__(
+        self,
+        stats: Stats,
+        max_size: int,
+        origin: Origin,
+        deleted: DeletedLines | None,
+        read_blobs: BlobReader | None,
+    ) -> None:
+        self.stats, self.max_size, self.origin = stats, max_size, origin
+        self.deleted, self.read_blobs = deleted, read_blobs
+        self.file: _File | None = None
+        self.in_hunk, self.width, self.number, self.plus = False, 1, 0, b"+"
+
+    def feed(self, chunk: bytes) -> Iterator[Blob]:
+        """The blobs of the files that end in `chunk`, a piece of the stream ending at a line end."""
+        pos, size = 0, len(chunk)
+        while pos < size:
+            if self.in_hunk and self.width == 1:  # a run of added (or deleted) lines, taken whole
+                added = chunk[pos] == 43  # "+"
+                run = (_ADDED_RUN if added else _OTHER_RUN).match(chunk, pos)
+                if run is not None:
+                    pos = run.end()
+                    if added and self.file is not None:
+                        self.file.add_run(run.group())
+                    elif not added and self.deleted is not None:
+                        self.deleted.add(run.group())
+                    continue
+            end = chunk.find(b"\n", pos) + 1 or size
+            line = chunk[pos:end]
+            pos = end
+            if self.in_hunk:
+                if (self.width > 1 or line[0] in _TWO_WAY) and self._hunk_line(line):
+                    continue
+                self.in_hunk = False
+            blob = self._header(line)
+            if blob is not None:
+                yield blob
+
+    def _hunk_line(self, line: bytes) -> bool:
+        """Take one line of a hunk; False when the line is structure, which ends the hunk."""
+        head = line[0]
+        if self.width == 1:
+            if head == 43 and self.file is not None:  # added, no newline: the stream's end
+                self.file.add_run(line)
+            return head in (43, 45, 92)
+        if head == 92:  # "\ No newline at end of file"
+            return True
+        if head not in (43, 45, 32):
+            return False
+        prefix = line[: self.width]  # a combined diff: one column per parent
+        if b"-" in prefix:
+            if self.deleted is not None:
+                self.deleted.add(b"-" + line[self.width :])
+        else:
+            if prefix == self.plus and self.file is not None:
+                self.file.add_line(line, self.number)
+            self.number += 1
+        return True
+
+    def _header(self, line: bytes) -> Blob | None:
+        """Take a structure line; the blob of the file it closes, if any."""
+        if line.startswith(b"@@"):
+            self._start_hunk(line)
+        elif line.startswith(b"diff "):
+            blob = self.close()
+            self.file = _File(self.max_size)
+            if line.startswith(b"diff --cc "):  # `+++ ` follows unless git calls it binary
+                self.file.path = display_path(os.fsdecode(unquote_path(line[10:].rstrip(b"\n"))))
+            return blob
+        elif line.startswith(_GITLINK_MODES) or (
+            line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
+        ):
+            self.file = None  # a gitlink: the commit a submodule is at, not file content
+        elif self.file is not None and line.startswith(b"index ") and b"," in line:
+            self.file.index = line
+        elif self.file is not None and line.startswith(b"+++ "):
+            self.file.path = _new_path(line)
+        elif self.file is not None and self.file.index and line.startswith(b"Binary files "):
+            file, self.file = self.file, None
+            return self._binary_merge(file)
+        elif line.startswith(COMMIT_MARK):
+            blob = self.close()
+            self.origin = parse_origin(line)
+            self.stats.commits_scanned += 1
+            if self.deleted is not None:
+                self.deleted.add(line)
+            return blob
+        return None
+
+    def _start_hunk(self, line: bytes) -> None:
+        m = _HUNK.match(line)
+        if m is None:
+            return
+        self.width = len(m.group(1)) - 1
+        self.plus = b"+" * self.width
+        self.number = int(m.group(2))
+        self.in_hunk = True
+        if self.file is not None:
+            self.file.start_hunk(self.number, self.plus, adds=m.group(3) != b"0")
+
+    def _binary_merge(self, file: _File) -> Blob | None:
+        """A combined diff's `Binary files` line: what the merge wrote, read from the blobs."""
+        if self.read_blobs is None:
+            self.stats.skip("binary")
+            return None
+        return _merge_blob(file, self.read_blobs, self.origin, self.stats)
+
+    def close(self) -> Blob | None:
+        """The blob of the file being read, which ends here."""
+        file, self.file = self.file, None
+        return None if file is None else file.blob(self.origin, self.stats)
+
+
 def parse_patches(
     chunks: Iterable[bytes],
     stats: Stats,
@@ -208,87 +328,12 @@ def parse_patches(
     two-way hunks (nearly all of a history) are taken whole; structure is read line by line.
     Counts commits (lines starting with NUL) in `stats.commits_scanned`, and files whose added
     lines hold a NUL byte near their start (binary, as for files, whatever the repository's
-    attributes say) or pass `max_size` in `stats.files_skipped`. With `deleted`, keeps the commit lines and the deleted
-    lines there (a merge's as `-` and the content).
+    attributes say) or pass `max_size` in `stats.files_skipped`. With `deleted`, keeps the commit
+    lines and the deleted lines there (a merge's as `-` and the content).
     """
-    file: _File | None = None
-    in_hunk, width, number = False, 1, 0
-    plus = b"+"
+    parser = _Parser(stats, max_size, origin, deleted, read_blobs)
     for chunk in chunks:
-        pos, size = 0, len(chunk)
-        while pos < size:
-            if in_hunk and width == 1:
-                added = chunk[pos] == 43  # "+"
-                run = (_ADDED_RUN if added else _OTHER_RUN).match(chunk, pos)
-                if run is not None:
-                    pos = run.end()
-                    if added and file is not None:
-                        file.add_run(run.group())
-                    elif not added and deleted is not None:
-                        deleted.add(run.group())
-                    continue
-            end = chunk.find(b"\n", pos) + 1 or size
-            line = chunk[pos:end]
-            pos = end
-            if in_hunk:
-                head = line[0]
-                if width == 1:
-                    if head == 43:  # an added line without a newline: the end of the stream
-                        if file is not None:
-                            file.add_run(line)
-                        continue
-                    if head == 45 or head == 92:
-                        continue
-                elif head in (43, 45, 32):  # a combined diff: one column per parent
-                    prefix = line[:width]
-                    if b"-" in prefix:
-                        if deleted is not None:
-                            deleted.add(b"-" + line[width:])
-                        continue
-                    if prefix == plus and file is not None:
-                        file.add_line(line, number)
-                    number += 1
-                    continue
-                elif head == 92:
-                    continue
-                in_hunk = False
-            if line.startswith(b"@@"):
-                m = _HUNK.match(line)
-                if m is not None:
-                    width = len(m.group(1)) - 1
-                    plus = b"+" * width
-                    number = int(m.group(2))
-                    in_hunk = True
-                    if file is not None:
-                        file.start_hunk(number, plus, adds=m.group(3) != b"0")
-            elif line.startswith(b"diff "):
-                if file is not None and (blob := file.blob(origin, stats)) is not None:
-                    yield blob
-                file = _File(max_size)
-                if line.startswith(b"diff --cc "):  # `+++ ` follows unless git calls it binary
-                    file.path = display_path(os.fsdecode(unquote_path(line[10:].rstrip(b"\n"))))
-            elif line.startswith((b"new file mode 160000", b"new mode 160000")) or (
-                line.startswith(b"index ") and line.rstrip().endswith(b" 160000")
-            ):
-                file = None  # a gitlink: the commit a submodule is at, not file content
-            elif line.startswith(b"index ") and b"," in line and file is not None:
-                file.index = line
-            elif line.startswith(b"+++ "):
-                if file is not None:
-                    file.path = _new_path(line)
-            elif line.startswith(b"Binary files ") and file is not None and file.index:
-                if read_blobs is None:
-                    stats.skip("binary")
-                elif (blob := _merge_blob(file, read_blobs, origin, stats)) is not None:
-                    yield blob
-                file = None
-            elif line.startswith(COMMIT_MARK):
-                if file is not None and (blob := file.blob(origin, stats)) is not None:
-                    yield blob
-                file = None
-                origin = parse_origin(line)
-                stats.commits_scanned += 1
-                if deleted is not None:
-                    deleted.add(line)
-    if file is not None and (blob := file.blob(origin, stats)) is not None:
+        yield from parser.feed(chunk)
+    blob = parser.close()
+    if blob is not None:
         yield blob

@@ -61,6 +61,12 @@ class Search:
 
     def __init__(self, rules: RuleSet) -> None:
         self.prefilter = Prefilter(rules)
+        # Rules that run only where Zoho is named (near the match, or anywhere in the blob).
+        self.needs_zoho = frozenset(
+            i
+            for i, rule in enumerate(rules.rules)
+            if rule.neighbours in ("zoho-block", "zoho-file")
+        )
         use_hs = rules.engine != "python" and hsmatch.available()
         self.matcher = hsmatch.HsMatcher(rules) if use_hs else None
 
