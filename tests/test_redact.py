@@ -198,3 +198,20 @@ def test_masking_and_escaping_hold_for_any_text(text: str) -> None:
     assert not re.search(r"[0-9A-Fa-f]{32}", shown)
     assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", shown)
     assert redact(display(shown)) == shown
+
+
+def test_ids_prepared_at_once_are_the_ids_given_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Slow ids computed together, on several cores, are the ids `get` gives in that order."""
+    monkeypatch.setattr(models, "SLOW_IDS", 3)
+    fresh = [f"Pw-{secrets.token_hex(4)}!" for _ in range(4)]
+    together, one_by_one = models._SecretIds(), models._SecretIds()
+    batch = [(TOKEN, SecretKind.AUTHTOKEN), *((v, SecretKind.PASSWORD) for v in fresh)]
+    together.prepare([*batch, (fresh[0], SecretKind.PASSWORD)])
+    assert together.slow == 3  # the cap holds; the token and the repeat cost nothing
+    for value, kind in batch[:4]:
+        assert together.get(value, kind) == one_by_one.get(value, kind)
+    assert together.slow == 3 and together.one_off == 0  # nothing was hashed twice
+    assert together.get(fresh[3], SecretKind.PASSWORD) != models._slow_id(fresh[3])
+    assert together.one_off == 1  # past the cap: a one-off id, as one by one

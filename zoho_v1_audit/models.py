@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -139,6 +140,13 @@ def preview(value: str, kind: SecretKind | None = None) -> str:
 # every result (merge, baselines) while each dictionary guess costs about 0.1 s and 32 MiB.
 _KDF_SALT = b"zoho-v1-audit/secret-id/1"
 SLOW_IDS = 32  # distinct low-entropy secrets per process that get a stable id
+_KDF_THREADS = 4  # scrypt runs outside the GIL; each thread holds 32 MiB while it hashes
+
+
+def _slow_id(value: str) -> str:
+    return hashlib.scrypt(
+        value.encode("utf-8"), salt=_KDF_SALT, n=1 << 15, r=8, p=1, maxmem=64 << 20, dklen=32
+    ).hex()
 
 
 class _SecretIds:
@@ -165,14 +173,28 @@ class _SecretIds:
             made = hashlib.sha256(data).hexdigest()
         elif self.slow < SLOW_IDS:
             self.slow += 1
-            made = hashlib.scrypt(
-                data, salt=_KDF_SALT, n=1 << 15, r=8, p=1, maxmem=64 << 20, dklen=32
-            ).hex()
+            made = _slow_id(value)
         else:
             self.one_off += 1
             made = hmac.new(self._run_key, data, hashlib.sha256).hexdigest()
         self._known[(value, generated)] = made
         return made
+
+    def prepare(self, secrets: Iterable[tuple[str, SecretKind | None]]) -> None:
+        """Compute at once, on several cores, the slow ids that `get` would give these secrets
+        in this order: the same ids, in a fraction of the time."""
+        fresh: dict[str, None] = {}  # in order, without repeats
+        for value, kind in secrets:
+            if self.slow + len(fresh) >= SLOW_IDS:
+                break
+            if not is_generated(value, kind) and (value, False) not in self._known:
+                fresh[value] = None
+        if len(fresh) < 2:
+            return
+        with ThreadPoolExecutor(min(_KDF_THREADS, os.cpu_count() or 1)) as pool:
+            for value, made in zip(fresh, pool.map(_slow_id, fresh), strict=True):
+                self._known[(value, False)] = made
+        self.slow += len(fresh)
 
 
 SECRET_IDS = _SecretIds()

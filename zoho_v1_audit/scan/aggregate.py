@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from zoho_v1_audit.models import Finding, ScanWarning, Secret, Stats, preview
+from zoho_v1_audit.models import SECRET_IDS, Finding, ScanWarning, Secret, Stats, preview
 from zoho_v1_audit.scan.detector import MAX_FINDINGS_PER_RULE, BlobScan, context_evidence
 
 
@@ -66,10 +66,14 @@ class Aggregator:
         sorted) and their secrets."""
         kept: list[Finding] = []
         seen: set[tuple[str, int | None, str | None, str]] = set()
-        for f in sorted(self._findings, key=_finding_order):
+        ordered = [
+            f
+            for f in sorted(self._findings, key=_finding_order)
+            if f.needs_context is None or f.needs_context in self._context
+        ]
+        SECRET_IDS.prepare((f.secret, f.secret_kind) for f in ordered if f.secret is not None)
+        for f in ordered:
             if f.needs_context is not None:
-                if f.needs_context not in self._context:
-                    continue
                 path, line = self._context[f.needs_context]
                 f = replace(f, evidence=context_evidence(f.needs_context, line, path))
             key = (f.location.path, f.location.line, f.location.commit, f.fingerprint)
