@@ -13,7 +13,6 @@ command (git included), and of zoho-v1-audit's own process.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -121,12 +120,17 @@ def history_check(doc: dict[str, Any], key: dict[str, Any], corpus: Path) -> str
         text=True,
         check=True,
     ).stdout.split()
-    secrets = {s["sha256"]: s for s in doc["secrets"]}
+    # Secrets by the places they were added: a password has no public hash to look it up by.
+    secrets = {
+        (loc["path"], loc.get("commit"), loc["line"]): s
+        for s in doc["secrets"]
+        for loc in s["locations"]
+    }
     # A v1 URL whose token is a variable (`"?authtoken=" + AUTHTOKEN`) is keyed by the URL: no secret.
     removed = [p for p in key["planted"] if p["removed_in"] and "://" not in p["secret"]]
     gone = right_commit = 0
     for item in removed:
-        secret = secrets.get(hashlib.sha256(item["secret"].encode()).hexdigest())
+        secret = secrets.get((item["file"], item["commit_sha"], item["line"]))
         if secret is None or any(loc["in_head"] for loc in secret["locations"]):
             continue
         gone += 1
