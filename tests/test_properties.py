@@ -417,7 +417,7 @@ CONFIG = ".zoho-v1-audit.yaml"
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({CONFIG: f"exclude: {'[' * 5000}{']' * 5000}"}, "not valid YAML: nested too deeply"),
+        ({CONFIG: f"exclude: {'[' * 5000}{']' * 5000}"}, "not valid YAML (line 1): exceeded maximum nesting depth"),
         ({"pyproject.toml": f"[tool.zoho-v1-audit]\nexclude = {'[' * 5000}{']' * 5000}"}, "not valid TOML: nested too deeply"),
         ({CONFIG: "max_file_size: '" + "9" * 400 + "'"}, "max_file_size: not a size"),
         ({CONFIG: "verify: {timeout: .nan}"}, "verify.timeout: must be at most 604800, got nan"),

@@ -62,6 +62,7 @@ def test_disable_unknown_rule_is_an_error() -> None:
     ("text", "message"),
     [
         ("rules: [\n", "not valid YAML"),
+        ('rules: ["\\Uf44d3f9a"]\n', "not valid YAML"),  # an escape beyond Unicode
         ("- just a list\n", "must be a mapping"),
         (
             GOOD.replace("severity: low", "severity: urgent"),

@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from zoho_v1_audit.errors import ConfigError, UsageError, reason
-from zoho_v1_audit.files import is_inside, read_limited
+from zoho_v1_audit.files import is_inside, parse_yaml, read_limited
 from zoho_v1_audit.models import Severity
 from zoho_v1_audit.regexguard import UNSAFE, unsafe
 
@@ -151,11 +149,7 @@ def _read(path: Path, raw: bytes) -> Mapping[str, Any]:
         data = _toml(path, raw)
         section: Any = data.get("tool", {}).get(TOOL_KEY) if "tool" in data else data
     else:
-        try:
-            section = yaml.safe_load(raw.decode("utf-8"))
-        # ValueError: undecodable bytes, an integer too long to convert
-        except (yaml.YAMLError, ValueError, RecursionError) as exc:
-            raise ConfigError(f"{path}: not valid YAML: {reason(exc)}") from None
+        section = parse_yaml(raw, path, ConfigError)
     if section is None:
         return {}
     if not isinstance(section, dict):

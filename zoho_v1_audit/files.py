@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
-from zoho_v1_audit.errors import AuditError, ConfigError
+import yaml
+
+from zoho_v1_audit.errors import AuditError, ConfigError, reason
 
 MAX_CONFIG_BYTES = 1 << 20  # a configuration, rule or CODEOWNERS file larger than this is refused
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
 
 def is_inside(path: Path, root: Path) -> bool:
@@ -45,3 +49,16 @@ def read_limited(
     if len(data) > limit:
         raise error(f"{path}: {what} is larger than {limit // 1024} KiB")
     return data
+
+
+def parse_yaml(raw: bytes, path: Path, error: type[AuditError]) -> Any:
+    """The YAML in a file's bytes, whatever they are; anything malformed is `error` naming it."""
+    try:
+        return yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+    # ValueError: undecodable bytes, an integer too long to convert; OverflowError: an escape
+    # beyond Unicode (the pure-Python loader); RecursionError: nesting too deep
+    except yaml.MarkedYAMLError as exc:
+        line = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
+        raise error(f"{path}: not valid YAML{line}: {exc.problem or exc.context}") from None
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+        raise error(f"{path}: not valid YAML: {reason(exc).splitlines()[0]}") from None

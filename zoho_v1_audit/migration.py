@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
 from zoho_v1_audit.errors import RuleError
+from zoho_v1_audit.files import parse_yaml
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
 _CUSTOM_MODULE = re.compile(r"CustomModule\d+|\w+__c")
 
@@ -178,11 +176,7 @@ def load_table(path: Path | None = None) -> MigrationTable:
     """Read and validate the migration table (the bundled one unless `path` is given)."""
     path = path or table_path()
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+        raw = path.read_bytes()
     except OSError as exc:
         raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise RuleError(f"{path}: not valid YAML{line}: {str(exc).splitlines()[0]}") from None
-    return _Reader(path).table(raw)
+    return _Reader(path).table(parse_yaml(raw, path, RuleError))

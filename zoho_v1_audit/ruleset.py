@@ -10,10 +10,8 @@ from pathlib import Path
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-import yaml
-
 from zoho_v1_audit.errors import RuleError, reason
-from zoho_v1_audit.files import read_limited
+from zoho_v1_audit.files import parse_yaml, read_limited
 from zoho_v1_audit.models import Category, SecretKind, Severity
 from zoho_v1_audit.regexguard import UNSAFE, unsafe
 
@@ -24,7 +22,6 @@ _FIELDS = {
     "placeholders", "remediation", "examples", "neighbours", "bound_value", "evidence",
 }  # fmt: skip
 NEIGHBOURS = ("bound-name", "zoho-block", "zoho-file")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _BOUNDED_WIDTH = 4096  # widest match that lets the detector search windows instead of whole lines
 _REQUIRED = ("id", "title", "category", "severity", "keywords", "pattern")
 ENGINES = ("auto", "hyperscan", "python")  # auto: Hyperscan where the binding imports
@@ -280,10 +277,7 @@ class _RuleReader:
 def _load_file(path: Path) -> tuple[list[Rule], list[re.Pattern[str]], RuleFile]:
     """A file's rules, its own placeholders, and the record of it (with every placeholder)."""
     content = read_limited(path, "rule file", error=RuleError)
-    try:
-        doc = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: undecodable, huge int
-        raise RuleError(f"{path}: not valid YAML: {reason(exc).splitlines()[0]}") from None
+    doc = parse_yaml(content, path, RuleError)
     if not isinstance(doc, dict) or set(doc) - {"rules", "placeholders"}:
         raise RuleError(
             f"{path}: must be a mapping with a 'rules' list and/or a 'placeholders' list"

@@ -142,6 +142,7 @@ BAD = [
     ("owners: CODEOWNERS\n", "owners: no such file or directory: CODEOWNERS"),
     ("- a\n- b\n", "the top level must be a mapping"),
     ("fail_on: [\n", "not valid YAML"),
+    ('allow: ["\\Uf44d3f9a"]\n', "not valid YAML"),  # an escape beyond Unicode
 ]
 
 
