@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from zoho_v1_audit import __version__
-from zoho_v1_audit.audit.sources import GITHUB_API, GITLAB_API, Listing
+from zoho_v1_audit.audit.sources import GITHUB_API, GITLAB_API, PARALLEL_REPOSITORIES, Listing
 from zoho_v1_audit.baseline import DEFAULT_NAME as BASELINE_NAME
 from zoho_v1_audit.config import FAIL_ON_CHOICES, NEVER
 from zoho_v1_audit.datacentres import DATA_CENTRES
@@ -383,7 +383,7 @@ def audit_command(
     forks: Forks = _LISTING.forks,
     shard: AuditShard = None,
     git: AuditGit = False,
-    jobs: AuditJobs = 4,
+    jobs: AuditJobs = PARALLEL_REPOSITORIES,
     cache_dir: CacheDir = None,
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,

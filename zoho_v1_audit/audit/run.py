@@ -19,7 +19,7 @@ from pathlib import Path
 from zoho_v1_audit import app as use_cases
 from zoho_v1_audit.audit import db
 from zoho_v1_audit.audit.display import Display
-from zoho_v1_audit.audit.sources import Source
+from zoho_v1_audit.audit.sources import PARALLEL_REPOSITORIES, Source
 from zoho_v1_audit.errors import AuditError, ExitCode
 from zoho_v1_audit.models import Secret, Severity, Verification, VerificationSummary
 from zoho_v1_audit.options import ScanOptions
@@ -39,7 +39,7 @@ class AuditOptions:
     scan: ScanOptions
     cache_dir: Path
     history: bool = False  # --git: every commit's added lines, not just HEAD's tree
-    jobs: int = 1  # repositories at once
+    jobs: int = PARALLEL_REPOSITORIES  # repositories at once
     verify: VerifyOptions | None = None
     owners: Path | None = None  # a CODEOWNERS file for every repository (default: each its own)
 

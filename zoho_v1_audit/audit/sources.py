@@ -19,6 +19,7 @@ from zoho_v1_audit.scan.remote import check_url, is_remote
 
 GITHUB_API = "https://api.github.com"
 GITLAB_API = "https://gitlab.com/api/v4"
+PARALLEL_REPOSITORIES = 4  # audited at once: clones mostly wait on the network
 
 
 @dataclass(frozen=True, slots=True)
