@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoho_v1_audit.models import STATUS_URGENCY, Severity
+from zoho_v1_audit.models import STATUS_URGENCY, Severity, Status
 from zoho_v1_audit.report.guidance import NO_SECRET, UNOWNED
 from zoho_v1_audit.report.summary import spot
 
@@ -72,6 +72,16 @@ class SecretView:
     def teams(self) -> tuple[str, ...]:
         """Every team owning one of its places."""
         return tuple(dict.fromkeys(t for p in self.places for t in p.teams))
+
+    @property
+    def live(self) -> bool:
+        """Proven live: Zoho answered as it does only to a valid token."""
+        return self.status in (Status.LIVE, Status.LIVE_RATE_LIMITED)
+
+    @property
+    def dead(self) -> bool:
+        """Proven invalid on every data centre asked."""
+        return self.status == Status.INVALID
 
 
 @dataclass(frozen=True, slots=True)
