@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,7 +107,7 @@ def output_options(
             title=title or DEFAULT_TITLE,
             repo_url=repo_url,
             template=template,
-            color=os.isatty(1),
+            color=sys.stdout.isatty(),
         ),
         threshold=threshold(fail_on),
         show_secrets=show_secrets,
