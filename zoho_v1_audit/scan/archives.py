@@ -31,7 +31,7 @@ _CORRUPT = (
     EOFError,
     OSError,
     ValueError,
-    NotImplementedError,
+    NotImplementedError,  # zipfile: a compression method it cannot read
     RuntimeError,
 )
 
